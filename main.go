@@ -1,0 +1,127 @@
+// Command urbackend is a GraphQL-first Backend-as-a-Service in one binary.
+//
+//	urbackend serve      start the server (embedded database unless UB_MONGODB_URI is set)
+//	urbackend keygen     print a new master key for UB_MASTER_KEY
+//
+// Every setting is a flag of serve and a UB_* environment variable; the
+// flag wins. See the README for the table.
+package main
+
+//go:generate go tool gqlgen generate --config gqlgen.yml
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urbackend/urbackend/secret"
+	"github.com/urbackend/urbackend/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "urbackend:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+const usage = `urbackend — GraphQL-first Backend-as-a-Service
+
+Usage:
+  urbackend serve [flags]   start the server
+  urbackend keygen          print a new master key (for UB_MASTER_KEY)
+
+Run "urbackend serve -h" for the flags; each has a UB_* environment variable.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServe(args[1:], getenv, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return server.Run(ctx, cfg)
+	case "keygen":
+		fmt.Fprintln(stdout, hex.EncodeToString(secret.NewKey()))
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (server.Config, error) {
+	var cfg server.Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, env, def, help string) {
+		v := getenv(env)
+		if v == "" {
+			v = def
+		}
+		fs.StringVar(p, name, v, help+" ("+env+")")
+	}
+	str(&cfg.Addr, "addr", "UB_ADDR", "127.0.0.1:8080", "HTTP listen address")
+	str(&cfg.DataDir, "data-dir", "UB_DATA_DIR", "./ub_data", "data directory: embedded database and generated master key")
+	str(&cfg.PublicURL, "public-url", "UB_PUBLIC_URL", "", "externally visible base URL (default http://<addr>)")
+	str(&cfg.MongoURI, "mongodb-uri", "UB_MONGODB_URI", "", "MongoDB connection string; empty starts the embedded database")
+	str(&cfg.EmbeddedDBAddr, "embedded-db-addr", "UB_EMBEDDED_DB_ADDR", "127.0.0.1:27018", "embedded database listen address (loopback only)")
+	str(&cfg.PlatformDB, "platform-db", "UB_PLATFORM_DB", "urbackend", "database for admins, projects and definitions")
+	str(&cfg.AdminEmail, "admin-email", "UB_ADMIN_EMAIL", "", "e-mail of the first admin, created when none exists")
+	cfg.MasterKey = getenv("UB_MASTER_KEY")
+	cfg.AdminPassword = getenv("UB_ADMIN_PASSWORD")
+	var dbTimeout, shutdownTimeout, logLevel string
+	str(&dbTimeout, "db-timeout", "UB_DB_TIMEOUT", "10s", "how long to wait for MongoDB to answer")
+	str(&shutdownTimeout, "shutdown-timeout", "UB_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take on shutdown")
+	str(&logLevel, "log-level", "UB_LOG_LEVEL", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD.")
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve takes no arguments, got %q", strings.Join(fs.Args(), " "))
+	}
+	var err error
+	if cfg.DBTimeout, err = positiveDuration("UB_DB_TIMEOUT", dbTimeout); err != nil {
+		return cfg, err
+	}
+	if cfg.ShutdownTimeout, err = positiveDuration("UB_SHUTDOWN_TIMEOUT", shutdownTimeout); err != nil {
+		return cfg, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return cfg, fmt.Errorf("UB_LOG_LEVEL %q must be debug, info, warn or error", logLevel)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Console = stdout
+	return cfg, nil
+}
+
+func positiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q must be a positive duration such as 10s", name, v)
+	}
+	return d, nil
+}

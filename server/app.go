@@ -1,0 +1,250 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/urbackend/urbackend/admins"
+	"github.com/urbackend/urbackend/collections"
+	"github.com/urbackend/urbackend/dbpool"
+	"github.com/urbackend/urbackend/embedded"
+	"github.com/urbackend/urbackend/projects"
+	"github.com/urbackend/urbackend/secret"
+)
+
+// App is a started server: database, services and HTTP handler.
+type App struct {
+	cfg      Config
+	logger   *slog.Logger
+	embedded *embedded.DB
+	pool     *dbpool.Pool
+	platform *mongo.Database
+
+	Admins      *admins.Service
+	Projects    *projects.Service
+	Collections *collections.Service
+
+	handler http.Handler
+}
+
+// New starts the database (or connects to the configured one), checks the
+// master key, prepares the platform database and creates the first admin
+// when there is none. The public URL is derived from addr when not
+// configured. Every error is one line that names the bad setting.
+func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: cfg.Logger}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+
+	uri := cfg.MongoURI
+	if uri == "" {
+		if err := checkWritableDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		db, err := embedded.Start(filepath.Join(cfg.DataDir, "db"), cfg.EmbeddedDBAddr, nil)
+		if err != nil {
+			return nil, fmt.Errorf("UB_EMBEDDED_DB_ADDR: %w", err)
+		}
+		a.embedded = db
+		uri = db.URI()
+		a.logger.Info("embedded database started", "uri", uri, "dir", filepath.Join(cfg.DataDir, "db"))
+	}
+	key, err := loadMasterKey(cfg.MasterKey, cfg.DataDir, cfg.MongoURI == "")
+	if err != nil {
+		return nil, err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+
+	a.pool = dbpool.New(cfg.DBTimeout)
+	client, err := a.pool.Client(ctx, uri)
+	if err != nil {
+		if cfg.MongoURI != "" {
+			return nil, fmt.Errorf("UB_MONGODB_URI: %s", dbpool.Redact(err.Error()))
+		}
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	a.platform = client.Database(cfg.PlatformDB)
+	if err := checkMasterKey(ctx, a.platform, box); err != nil {
+		return nil, err
+	}
+
+	a.Admins = admins.New(a.platform, box.Derive("admin-token"), admins.Options{TokenTTL: cfg.AdminTokenTTL, BcryptCost: cfg.BcryptCost, Now: cfg.Now})
+	a.Projects = projects.New(a.platform, a.pool, box, cfg.Now)
+	a.Collections = collections.New(a.platform, a.Projects, cfg.Now)
+	a.Projects.SetCollectionStore(a.Collections)
+	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.bootstrapAdmin(ctx); err != nil {
+		return nil, err
+	}
+	a.handler = a.router(publicURL(cfg.PublicURL, addr))
+	return a, nil
+}
+
+func (a *App) bootstrapAdmin(ctx context.Context) error {
+	created, generated, err := a.Admins.Bootstrap(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("UB_ADMIN_EMAIL/UB_ADMIN_PASSWORD: %w", err)
+	}
+	if !created {
+		return nil
+	}
+	email := a.cfg.AdminEmail
+	if email == "" {
+		email = "admin@urbackend.local"
+	}
+	if generated == "" {
+		a.logger.Info("first admin created", "email", email)
+		return nil
+	}
+	console := a.cfg.Console
+	if console == nil {
+		console = os.Stdout
+	}
+	fmt.Fprintf(console, `
+================================================================
+ urBackend: first start, an admin account was created.
+
+   e-mail:   %s
+   password: %s
+
+ This password is shown only once. Log in with the adminLogin
+ mutation at /admin/graphql; set UB_ADMIN_EMAIL and
+ UB_ADMIN_PASSWORD before the first start to choose your own.
+================================================================
+
+`, email, generated)
+	return nil
+}
+
+// Handler is the HTTP handler of every API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Ping reports whether the platform database answers.
+func (a *App) Ping(ctx context.Context) error {
+	return a.platform.Client().Ping(ctx, nil)
+}
+
+// Close disconnects from MongoDB and stops the embedded database.
+func (a *App) Close(ctx context.Context) {
+	if a.pool != nil {
+		if err := a.pool.Close(ctx); err != nil {
+			a.logger.Warn("closing database connections", "err", err)
+		}
+	}
+	if a.embedded != nil {
+		a.embedded.Close()
+	}
+}
+
+// Serve serves HTTP on ln until ctx is done, then stops accepting, lets
+// in-flight requests finish (up to ShutdownTimeout) and closes the
+// databases.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.logger.Info("urBackend is listening", "url", publicURL(a.cfg.PublicURL, ln.Addr()), "admin_graphql", publicURL(a.cfg.PublicURL, ln.Addr())+"/admin/graphql")
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		a.logger.Info("shutting down: finishing in-flight requests", "timeout", a.cfg.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		if err := srv.Shutdown(sctx); err != nil {
+			a.logger.Warn("in-flight requests did not finish in time", "err", err)
+			srv.Close()
+		}
+		cancel()
+		<-errc
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.Close(cctx)
+	a.logger.Info("stopped")
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return serveErr
+}
+
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("UB_DATA_DIR %s cannot be created: %v", dir, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("UB_DATA_DIR %s is not writable: %v", dir, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Listen opens the HTTP listener, with a one-line error naming UB_ADDR.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err
+		}
+		return nil, fmt.Errorf("UB_ADDR %s: cannot listen: %v", addr, err)
+	}
+	return ln, nil
+}
+
+// Run listens on cfg.Addr, starts the app and serves until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	ln, err := Listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	app, err := New(ctx, cfg, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return app.Serve(ctx, ln)
+}
+

@@ -1,0 +1,150 @@
+// Package server is the composition root: configuration, start-up on the
+// embedded or an external MongoDB, services, router and shutdown.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the server's whole configuration. A zero field means its
+// default. main fills it from flags and UB_* environment variables.
+type Config struct {
+	// Addr is the HTTP listen address (UB_ADDR, default 127.0.0.1:8080).
+	Addr string
+	// DataDir holds the embedded database and the generated master key
+	// (UB_DATA_DIR, default ./ub_data).
+	DataDir string
+	// PublicURL is the externally visible base URL (UB_PUBLIC_URL; default
+	// http://<Addr>, with localhost for an unspecified host).
+	PublicURL string
+	// MongoURI is any MongoDB (UB_MONGODB_URI). Empty: start the embedded
+	// FerretDB in DataDir.
+	MongoURI string
+	// EmbeddedDBAddr is where the embedded database listens
+	// (UB_EMBEDDED_DB_ADDR, default 127.0.0.1:27018; loopback only).
+	EmbeddedDBAddr string
+	// PlatformDB is the database of admins, projects and definitions
+	// (UB_PLATFORM_DB, default urbackend).
+	PlatformDB string
+	// MasterKey seals stored secrets (UB_MASTER_KEY: 32 bytes, hex or
+	// base64). With the embedded database it is generated on first start
+	// and kept in DataDir/master.key; with MongoURI it is required.
+	MasterKey string
+	// AdminEmail and AdminPassword create the first admin when none exists
+	// (UB_ADMIN_EMAIL, UB_ADMIN_PASSWORD). Without a password one is
+	// generated and printed once.
+	AdminEmail    string
+	AdminPassword string
+
+	// DBTimeout bounds connecting to MongoDB (UB_DB_TIMEOUT, default 10s).
+	DBTimeout time.Duration
+	// ShutdownTimeout bounds finishing in-flight requests on SIGINT or
+	// SIGTERM (UB_SHUTDOWN_TIMEOUT, default 15s).
+	ShutdownTimeout time.Duration
+	// AdminTokenTTL is how long an admin token is valid (default 12h).
+	AdminTokenTTL time.Duration
+	// MaxBodyBytes caps request bodies (default 1 MiB for GraphQL).
+	MaxBodyBytes int64
+	// BcryptCost is the admin password hashing cost (default 12; tests use
+	// less).
+	BcryptCost int
+
+	// Logger receives structured logs (default: text on stderr).
+	Logger *slog.Logger
+	// Console receives the first-start banner with generated credentials
+	// (default: stdout).
+	Console io.Writer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./ub_data"
+	}
+	if c.EmbeddedDBAddr == "" {
+		c.EmbeddedDBAddr = "127.0.0.1:27018"
+	}
+	if c.PlatformDB == "" {
+		c.PlatformDB = "urbackend"
+	}
+	if c.DBTimeout == 0 {
+		c.DBTimeout = 10 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// validate checks settings that need no I/O. Each error is one clear line
+// naming the setting.
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("UB_ADDR %q is not host:port", c.Addr)
+	}
+	if c.MongoURI == "" {
+		host, _, err := net.SplitHostPort(c.EmbeddedDBAddr)
+		if err != nil {
+			return fmt.Errorf("UB_EMBEDDED_DB_ADDR %q is not host:port", c.EmbeddedDBAddr)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("UB_EMBEDDED_DB_ADDR %q must be a loopback address: the embedded database has no authentication", c.EmbeddedDBAddr)
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("UB_PUBLIC_URL %q must be an absolute http(s) URL", c.PublicURL)
+		}
+	}
+	if !validDBName(c.PlatformDB) {
+		return fmt.Errorf("UB_PLATFORM_DB %q must be 1-63 letters, digits, _ or -", c.PlatformDB)
+	}
+	if c.MongoURI != "" && c.MasterKey == "" {
+		return errors.New("UB_MASTER_KEY is required with UB_MONGODB_URI: every instance sharing the database must use the same key (generate one with: openssl rand -hex 32)")
+	}
+	return nil
+}
+
+func validDBName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// publicURL derives the external base URL from the listen address.
+func publicURL(configured string, addr net.Addr) string {
+	if configured != "" {
+		return strings.TrimSuffix(configured, "/")
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

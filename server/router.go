@@ -1,0 +1,66 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/urbackend/urbackend/errs"
+	"github.com/urbackend/urbackend/gqlhttp"
+	"github.com/urbackend/urbackend/graph"
+	"github.com/urbackend/urbackend/principal"
+	"github.com/urbackend/urbackend/resolvers"
+	"github.com/urbackend/urbackend/rest"
+)
+
+func (a *App) router(publicURL string) http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger))
+	r.NotFound(rest.NotFound(a.logger))
+	r.MethodNotAllowed(rest.MethodNotAllowed(a.logger))
+
+	r.Get("/api/health", rest.Health(a, a.cfg.Now))
+
+	res := &resolvers.Resolver{
+		AdminService:      a.Admins,
+		ProjectService:    a.Projects,
+		CollectionService: a.Collections,
+		PublicURL:         publicURL,
+		Logger:            a.logger,
+	}
+	admin := gqlhttp.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}), gqlhttp.Options{
+		Logger:   a.logger,
+		InitFunc: a.adminWebsocketInit,
+	})
+	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", admin)
+	return r
+}
+
+// adminWebsocketInit authenticates an admin websocket from the
+// Authorization entry of its connection_init payload (or the upgrade
+// request's header, already on the context).
+func (a *App) adminWebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	h := payload.Authorization()
+	if h == "" {
+		if v, ok := payload["Authorization"].(string); ok {
+			h = v
+		}
+	}
+	if h == "" {
+		if _, ok := principal.Admin(ctx); ok {
+			return ctx, nil, nil
+		}
+		return ctx, nil, errs.New(errs.Unauthenticated, "admin authentication required")
+	}
+	tok, ok := bearer(h)
+	if !ok {
+		tok = h
+	}
+	id, err := a.Admins.Verify(tok)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return principal.WithAdmin(ctx, id), nil, nil
+}
