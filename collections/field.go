@@ -214,7 +214,6 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-
 // uniqueKeys lists the top-level unique fields.
 func uniqueKeys(fields []Field) []string {
 	var out []string

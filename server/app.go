@@ -247,4 +247,3 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	return app.Serve(ctx, ln)
 }
-
