@@ -183,7 +183,9 @@ func (s *Service) setDatabase(ctx context.Context, p *Project, uri string) error
 		return err
 	}
 	if err := s.pool.Check(ctx, uri); err != nil {
-		return err
+		// The connection string is the client's input: refusing it is a
+		// bad request, whatever the reason it does not answer.
+		return errs.Wrap(errs.Invalid, err, "databaseUri: "+errs.ClientMessage(err))
 	}
 	if name == "" {
 		name = DefaultDatabaseName(p.ID)
