@@ -163,3 +163,15 @@ func IsDuplicateKey(err error) bool {
 	}
 	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// EnsureIndexes creates indexes one at a time. The embedded FerretDB panics
+// on a createIndexes command with several indexes that already exist (it
+// drops the connection), so never send them together.
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	for _, m := range models {
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index on %s: %w", coll.Name(), err)
+		}
+	}
+	return nil
+}

@@ -89,15 +89,11 @@ func (s *Service) SetCollectionStore(c CollectionStore) { s.colls = c }
 
 // EnsureIndexes creates the indexes projects need.
 func (s *Service) EnsureIndexes(ctx context.Context) error {
-	_, err := s.coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "ownerId", Value: 1}}, Options: options.Index().SetName("ub_owner")},
-		{Keys: bson.D{{Key: "publishableKey", Value: 1}}, Options: options.Index().SetUnique(true).SetName("ub_unique_pk")},
-		{Keys: bson.D{{Key: "secretKeyHash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("ub_unique_sk")},
-	})
-	if err != nil {
-		return fmt.Errorf("create projects indexes: %w", err)
-	}
-	return nil
+	return dbpool.EnsureIndexes(ctx, s.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "ownerId", Value: 1}}, Options: options.Index().SetName("ub_owner")},
+		mongo.IndexModel{Keys: bson.D{{Key: "publishableKey", Value: 1}}, Options: options.Index().SetUnique(true).SetName("ub_unique_pk")},
+		mongo.IndexModel{Keys: bson.D{{Key: "secretKeyHash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("ub_unique_sk")},
+	)
 }
 
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

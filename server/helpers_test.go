@@ -254,3 +254,9 @@ func str(v any, path ...string) string {
 	s, _ := get(v, path...).(string)
 	return s
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func httptestRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, target, nil)
+}
