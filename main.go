@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -89,10 +90,12 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&cfg.AdminEmail, "admin-email", "UB_ADMIN_EMAIL", "", "e-mail of the first admin, created when none exists")
 	cfg.MasterKey = getenv("UB_MASTER_KEY")
 	cfg.AdminPassword = getenv("UB_ADMIN_PASSWORD")
-	var dbTimeout, shutdownTimeout, logLevel string
+	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy string
 	str(&dbTimeout, "db-timeout", "UB_DB_TIMEOUT", "10s", "how long to wait for MongoDB to answer")
 	str(&shutdownTimeout, "shutdown-timeout", "UB_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take on shutdown")
 	str(&logLevel, "log-level", "UB_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&rateLimit, "rate-limit", "UB_RATE_LIMIT_PER_MINUTE", "1000", "requests per client address per minute on /api (a project may use 10x); 0 turns it off")
+	str(&trustProxy, "trust-proxy", "UB_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (one proxy in front)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD.")
@@ -108,6 +111,12 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if cfg.ShutdownTimeout, err = positiveDuration("UB_SHUTDOWN_TIMEOUT", shutdownTimeout); err != nil {
 		return cfg, err
+	}
+	if cfg.RateLimitPerMinute, err = strconv.Atoi(rateLimit); err != nil || cfg.RateLimitPerMinute < 0 {
+		return cfg, fmt.Errorf("UB_RATE_LIMIT_PER_MINUTE %q must be a whole number, 0 to turn rate limiting off", rateLimit)
+	}
+	if cfg.TrustProxy, err = strconv.ParseBool(trustProxy); err != nil {
+		return cfg, fmt.Errorf("UB_TRUST_PROXY %q must be true or false", trustProxy)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {

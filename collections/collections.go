@@ -59,9 +59,10 @@ type Databases interface {
 
 // Service stores definitions in the platform database.
 type Service struct {
-	coll *mongo.Collection
-	dbs  Databases
-	now  func() time.Time
+	inval projects.Invalidator
+	coll  *mongo.Collection
+	dbs   Databases
+	now   func() time.Time
 }
 
 // New returns a Service storing definitions in platformDB.collections.
@@ -70,6 +71,15 @@ func New(platformDB *mongo.Database, dbs Databases, now func() time.Time) *Servi
 		now = time.Now
 	}
 	return &Service{coll: platformDB.Collection("collections"), dbs: dbs, now: now}
+}
+
+// SetInvalidator wires the cache that must hear of every change.
+func (s *Service) SetInvalidator(inv projects.Invalidator) { s.inval = inv }
+
+func (s *Service) changed(ctx context.Context, id bson.ObjectID) {
+	if s.inval != nil {
+		s.inval.Invalidate(ctx, id)
+	}
 }
 
 // EnsureIndexes creates the unique (project, name) index.
@@ -117,6 +127,8 @@ type Definition struct {
 	Name   string
 	Fields []Field
 	RLS    *RLS
+	// CreateOnly refuses to replace an existing collection.
+	CreateOnly bool
 }
 
 // Define creates a collection or replaces its definition. Unique fields get
@@ -144,6 +156,9 @@ func (s *Service) Define(ctx context.Context, p *projects.Project, def Definitio
 		if o.Name == def.Name {
 			existing = o
 		}
+	}
+	if existing != nil && def.CreateOnly {
+		return nil, errs.New(errs.Invalid, "Collection/Schema already exists")
 	}
 	for path, target := range refTargets(def.Fields) {
 		if !names[target] {
@@ -192,6 +207,7 @@ func (s *Service) Define(ctx context.Context, p *projects.Project, def Definitio
 	// The definition is saved: indexes for fields that are no longer
 	// unique go now. A failure here leaves a stricter index, never a
 	// missing one, and the next Define or SyncIndexes removes it.
+	s.changed(ctx, p.ID)
 	if err := dropStaleUniqueIndexes(ctx, dataColl, uniqueKeys(def.Fields)); err != nil {
 		return nil, err
 	}
@@ -258,6 +274,7 @@ func (s *Service) Drop(ctx context.Context, p *projects.Project, name string) er
 	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "projectId", Value: p.ID}, {Key: "name", Value: name}}); err != nil {
 		return fmt.Errorf("delete collection definition %s: %w", name, err)
 	}
+	s.changed(ctx, p.ID)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
@@ -27,6 +28,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	clients map[string]*mongo.Client
+	ferret  map[*mongo.Client]bool
 	closed  bool
 }
 
@@ -36,7 +38,7 @@ func New(timeout time.Duration) *Pool {
 	if timeout <= 0 {
 		timeout = DefaultConnectTimeout
 	}
-	return &Pool{timeout: timeout, clients: map[string]*mongo.Client{}}
+	return &Pool{timeout: timeout, clients: map[string]*mongo.Client{}, ferret: map[*mongo.Client]bool{}}
 }
 
 // ParseURI checks that uri is a MongoDB connection string and returns the
@@ -174,4 +176,28 @@ func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 		}
 	}
 	return nil
+}
+
+// IsFerretDB reports whether db is served by FerretDB (the embedded
+// database), asking the server once per client.
+func (p *Pool) IsFerretDB(ctx context.Context, db *mongo.Database) bool {
+	c := db.Client()
+	p.mu.Lock()
+	v, ok := p.ferret[c]
+	p.mu.Unlock()
+	if ok {
+		return v
+	}
+	var info bson.M
+	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return false
+	}
+	_, v = info["ferretdbVersion"]
+	if !v {
+		_, v = info["ferretdb"]
+	}
+	p.mu.Lock()
+	p.ferret[c] = v
+	p.mu.Unlock()
+	return v
 }

@@ -88,10 +88,12 @@ func KindOf(err error) Kind {
 func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }
 
 // ClientMessage is the text a client may see for err: the message of an
-// *Error that is not Internal, otherwise "internal error".
+// *Error (for Internal ones, the generic text the operation chose, such as
+// "Failed to fetch data."; the cause is never shown), otherwise
+// "internal error".
 func ClientMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.Kind != Internal && e.Message != "" {
+	if errors.As(err, &e) && e.Message != "" {
 		return e.Message
 	}
 	return "internal error"

@@ -64,8 +64,15 @@ type CollectionStore interface {
 	DeleteAll(ctx context.Context, projectID bson.ObjectID) error
 }
 
+// Invalidator is told after every change to a project, so caches of it
+// can be dropped (the catalog package implements it).
+type Invalidator interface {
+	Invalidate(ctx context.Context, projectID bson.ObjectID)
+}
+
 // Service stores projects in the platform database.
 type Service struct {
+	inval    Invalidator
 	coll     *mongo.Collection
 	platform *mongo.Client
 	pool     *dbpool.Pool
@@ -81,6 +88,15 @@ func New(platformDB *mongo.Database, pool *dbpool.Pool, box *secret.Box, now fun
 		now = time.Now
 	}
 	return &Service{coll: platformDB.Collection("projects"), platform: platformDB.Client(), pool: pool, box: box, now: now}
+}
+
+// SetInvalidator wires the cache that must hear of every change.
+func (s *Service) SetInvalidator(inv Invalidator) { s.inval = inv }
+
+func (s *Service) changed(ctx context.Context, id bson.ObjectID) {
+	if s.inval != nil {
+		s.inval.Invalidate(ctx, id)
+	}
 }
 
 // SetCollectionStore wires the collections service in (the two services
@@ -223,6 +239,20 @@ func (s *Service) Get(ctx context.Context, owner, id bson.ObjectID) (*Project, e
 	return &p, nil
 }
 
+// ByID loads any project, whoever owns it; for internal callers that
+// authenticated the request otherwise. Errors: NotFound.
+func (s *Service) ByID(ctx context.Context, id bson.ObjectID) (*Project, error) {
+	var p Project
+	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errs.New(errs.NotFound, "project not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load project %s: %w", id.Hex(), err)
+	}
+	return &p, nil
+}
+
 // UpdateInput changes a project; nil fields stay as they are. An empty
 // DatabaseURI moves the project back to the platform cluster.
 type UpdateInput struct {
@@ -295,6 +325,7 @@ func (s *Service) update(ctx context.Context, id bson.ObjectID, update bson.D) e
 	if res.MatchedCount == 0 {
 		return errs.New(errs.NotFound, "project not found")
 	}
+	s.changed(ctx, id)
 	return nil
 }
 
@@ -318,6 +349,7 @@ func (s *Service) Delete(ctx context.Context, owner, id bson.ObjectID) error {
 	if res.DeletedCount == 0 {
 		return errs.New(errs.NotFound, "project not found")
 	}
+	s.changed(ctx, id)
 	// The project is gone, so its definitions are unreachable; removing
 	// them is housekeeping and a failure here loses nothing.
 	if err := s.colls.DeleteAll(ctx, id); err != nil {

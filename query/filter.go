@@ -119,20 +119,23 @@ func (f *Filter) Uses(op Op) bool {
 // projection: not empty, no empty segment, no segment starting with "$",
 // no NUL byte, at most 512 bytes.
 func ValidatePath(path string) error {
+	bad := func(why string) error {
+		return errs.New(errs.Invalid, "Invalid field name %s: %s.", quote(path), why)
+	}
 	switch {
 	case path == "":
-		return errs.New(errs.Invalid, "field name must not be empty")
+		return errs.New(errs.Invalid, "Field name must not be empty.")
 	case len(path) > 512:
-		return errs.New(errs.Invalid, "field name %s is too long", quote(path))
+		return bad("it is longer than 512 bytes")
 	case strings.IndexByte(path, 0) >= 0:
-		return errs.New(errs.Invalid, "field name %s must not contain a NUL byte", quote(path))
+		return bad("it contains a NUL byte")
 	}
 	for seg := range strings.SplitSeq(path, ".") {
 		if seg == "" {
-			return errs.New(errs.Invalid, "invalid field name %s: empty path segment", quote(path))
+			return bad("a path segment is empty")
 		}
 		if seg[0] == '$' {
-			return errs.New(errs.Invalid, "invalid field name %s: names must not start with \"$\"", quote(path))
+			return bad(`names must not start with "$"`)
 		}
 	}
 	return nil

@@ -32,7 +32,7 @@ func (f *Filter) mongo(depth int) (bson.D, error) {
 		return out, nil
 	}
 	if depth > MaxFilterDepth {
-		return nil, errs.New(errs.Invalid, "filter is nested too deeply (at most %d levels)", MaxFilterDepth)
+		return nil, errs.New(errs.Invalid, "Filter is nested too deeply (at most %d levels).", MaxFilterDepth)
 	}
 	var and bson.A
 
@@ -125,7 +125,7 @@ func distinctOps(conds []Cond) bool {
 func opDoc(c Cond) (bson.D, error) {
 	name, ok := ops[c.Op]
 	if !ok {
-		return nil, errs.New(errs.Invalid, "unknown filter operator %s on %s", quote(string(c.Op)), quote(c.Path))
+		return nil, errs.New(errs.Invalid, "Unknown filter operator %s on %s.", quote(string(c.Op)), quote(c.Path))
 	}
 	v, err := condValue(c)
 	if err != nil {
@@ -141,7 +141,7 @@ func opDoc(c Cond) (bson.D, error) {
 // the form the driver encodes.
 func condValue(c Cond) (any, error) {
 	bad := func(want string) error {
-		return errs.New(errs.Invalid, "filter on %s: %s needs %s", quote(c.Path), c.Op, want)
+		return errs.New(errs.Invalid, "Filter on %s: %s needs %s.", quote(c.Path), c.Op, want)
 	}
 	switch c.Op {
 	case Eq, Ne:
@@ -172,26 +172,39 @@ func condValue(c Cond) (any, error) {
 			return nil, bad("a string pattern")
 		}
 		if err := checkRegex(s); err != nil {
-			return nil, errs.New(errs.Invalid, "filter on %s: %s", quote(c.Path), errs.ClientMessage(err))
+			return nil, errs.New(errs.Invalid, "Filter on %s: %s", quote(c.Path), errs.ClientMessage(err))
 		}
 		return s, nil
 	}
-	return nil, errs.New(errs.Invalid, "unknown filter operator %s on %s", quote(string(c.Op)), quote(c.Path))
+	return nil, errs.New(errs.Invalid, "Unknown filter operator %s on %s.", quote(string(c.Op)), quote(c.Path))
 }
 
-// checkRegex enforces MaxRegexLen and that the pattern compiles. Patterns
+// checkRegex enforces MaxRegexLen (counted as JavaScript does) and that the pattern compiles. Patterns
 // are compiled with Go's RE2 syntax: the embedded FerretDB evaluates
 // $regex with the same engine, so a pattern that passes here behaves the
 // same on both databases (PCRE-only features such as lookaround and
 // backreferences are refused).
 func checkRegex(p string) error {
-	if len(p) > MaxRegexLen {
-		return errs.New(errs.Invalid, "regex pattern exceeds %d characters", MaxRegexLen)
+	if jsLen(p) > MaxRegexLen {
+		return errs.New(errs.Invalid, "regex pattern exceeds %d characters.", MaxRegexLen)
 	}
 	if _, err := regexp.Compile(p); err != nil {
-		return errs.New(errs.Invalid, "invalid regex pattern")
+		return errs.New(errs.Invalid, "invalid regex pattern.")
 	}
 	return nil
+}
+
+// jsLen is the length of s as JavaScript counts it (UTF-16 code units),
+// which is how the original measured regex patterns.
+func jsLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++
+		}
+	}
+	return n
 }
 
 // scalar reports whether v may be compared against: never a document, an

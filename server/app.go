@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/urbackend/urbackend/admins"
+	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/embedded"
 	"github.com/urbackend/urbackend/projects"
@@ -32,8 +35,12 @@ type App struct {
 	Admins      *admins.Service
 	Projects    *projects.Service
 	Collections *collections.Service
+	Catalog     *catalog.Catalog
+	Data        *data.Service
 
 	handler http.Handler
+	stop    context.CancelFunc // stops background work
+	bg      sync.WaitGroup
 }
 
 // New starts the database (or connects to the configured one), checks the
@@ -91,7 +98,12 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	a.Projects = projects.New(a.platform, a.pool, box, cfg.Now)
 	a.Collections = collections.New(a.platform, a.Projects, cfg.Now)
 	a.Projects.SetCollectionStore(a.Collections)
-	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes} {
+	a.Catalog = catalog.New(a.platform, a.Projects, a.Collections, a.logger, cfg.Now)
+	a.Projects.SetInvalidator(a.Catalog)
+	a.Collections.SetInvalidator(a.Catalog)
+	a.Data = data.New(a.logger, cfg.Now)
+	a.Data.Engine = a.pool
+	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
 		}
@@ -100,6 +112,13 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		return nil, err
 	}
 	a.handler = a.router(publicURL(cfg.PublicURL, addr))
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.Catalog.Run(bg)
+	}()
 	return a, nil
 }
 
@@ -147,8 +166,13 @@ func (a *App) Ping(ctx context.Context) error {
 	return a.platform.Client().Ping(ctx, nil)
 }
 
-// Close disconnects from MongoDB and stops the embedded database.
+// Close stops background work, disconnects from MongoDB and stops the
+// embedded database. It is safe to call more than once.
 func (a *App) Close(ctx context.Context) {
+	if a.stop != nil {
+		a.stop()
+		a.bg.Wait()
+	}
 	if a.pool != nil {
 		if err := a.pool.Close(ctx); err != nil {
 			a.logger.Warn("closing database connections", "err", err)

@@ -52,6 +52,13 @@ type Config struct {
 	AdminTokenTTL time.Duration
 	// MaxBodyBytes caps request bodies (default 1 MiB for GraphQL).
 	MaxBodyBytes int64
+	// RateLimitPerMinute is the safety-net limit of requests per client
+	// address per minute on /api (a project may use ten times that); 0
+	// turns rate limiting off (UB_RATE_LIMIT_PER_MINUTE, default 1000).
+	RateLimitPerMinute int
+	// TrustProxy takes the client address from the last X-Forwarded-For
+	// entry, for a server behind one reverse proxy (UB_TRUST_PROXY).
+	TrustProxy bool
 	// BcryptCost is the admin password hashing cost (default 12; tests use
 	// less).
 	BcryptCost int

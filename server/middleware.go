@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -91,23 +90,13 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 	}
 }
 
-// bearer returns the token of an "Authorization: Bearer <token>" value.
-func bearer(h string) (string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
-}
-
 // adminAuth puts the admin named by a valid bearer token on the context. A
 // missing or bad token leaves the request anonymous; resolvers then refuse
 // everything but adminLogin.
 func adminAuth(svc *admins.Service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if tok, ok := bearer(r.Header.Get("Authorization")); ok {
+			if tok, ok := principal.Bearer(r.Header.Get("Authorization")); ok {
 				if id, err := svc.Verify(tok); err == nil {
 					r = r.WithContext(principal.WithAdmin(r.Context(), id))
 				}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-chi/chi/v5"
@@ -12,8 +13,13 @@ import (
 	"github.com/urbackend/urbackend/graph"
 	"github.com/urbackend/urbackend/principal"
 	"github.com/urbackend/urbackend/resolvers"
+	"github.com/urbackend/urbackend/ratelimit"
 	"github.com/urbackend/urbackend/rest"
 )
+
+// projectLimitFactor: one project may use this many clients' worth of the
+// per-address limit.
+const projectLimitFactor = 10
 
 func (a *App) router(publicURL string) http.Handler {
 	r := chi.NewRouter()
@@ -21,7 +27,19 @@ func (a *App) router(publicURL string) http.Handler {
 	r.NotFound(rest.NotFound(a.logger))
 	r.MethodNotAllowed(rest.MethodNotAllowed(a.logger))
 
-	r.Get("/api/health", rest.Health(a, a.cfg.Now))
+	api := &rest.API{
+		Catalog:        a.Catalog,
+		Data:           a.Data,
+		Collections:    a.Collections,
+		Projects:       a.Projects,
+		Health:         a,
+		IPLimiter:      ratelimit.New(a.cfg.RateLimitPerMinute, time.Minute, a.cfg.Now),
+		ProjectLimiter: ratelimit.New(a.cfg.RateLimitPerMinute*projectLimitFactor, time.Minute, a.cfg.Now),
+		TrustProxy:     a.cfg.TrustProxy,
+		Logger:         a.logger,
+		Now:            a.cfg.Now,
+	}
+	api.Mount(r)
 
 	res := &resolvers.Resolver{
 		AdminService:      a.Admins,
@@ -54,7 +72,7 @@ func (a *App) adminWebsocketInit(ctx context.Context, payload transport.InitPayl
 		}
 		return ctx, nil, errs.New(errs.Unauthenticated, "admin authentication required")
 	}
-	tok, ok := bearer(h)
+	tok, ok := principal.Bearer(h)
 	if !ok {
 		tok = h
 	}

@@ -1,0 +1,64 @@
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/urbackend/urbackend/catalog"
+	"github.com/urbackend/urbackend/collections"
+	"github.com/urbackend/urbackend/data"
+	"github.com/urbackend/urbackend/projects"
+	"github.com/urbackend/urbackend/ratelimit"
+)
+
+// API is the urBackend-compatible REST API (contract/REST.md).
+type API struct {
+	Catalog     *catalog.Catalog
+	Data        *data.Service
+	Collections *collections.Service
+	Projects    *projects.Service
+	// Health answers whether the database is reachable.
+	Health Pinger
+	// IPLimiter and ProjectLimiter are the safety-net rate limits (nil or
+	// a zero limit: off).
+	IPLimiter      *ratelimit.Limiter
+	ProjectLimiter *ratelimit.Limiter
+	// TrustProxy takes the client address from the last X-Forwarded-For
+	// entry (one proxy in front).
+	TrustProxy bool
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, a.Logger, err)
+}
+
+// Mount adds the REST routes under /api to r.
+func (a *API) Mount(r chi.Router) {
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	r.Route("/api", func(r chi.Router) {
+		r.Use(cors, a.ipLimit)
+		r.Get("/health", Health(a.Health, a.Now))
+		r.Group(func(r chi.Router) {
+			r.Use(parseJSON, a.requireKey)
+			r.Route("/data/{collection}", func(r chi.Router) {
+				r.Get("/", a.list)
+				r.Post("/", a.insert)
+				r.Post("/bulk", a.insertMany)
+				r.Post("/aggregate", a.aggregate)
+				r.Get("/{id}", a.getOne)
+				r.Put("/{id}", a.update)
+				r.Patch("/{id}", a.update)
+				r.Delete("/{id}", a.delete)
+			})
+			r.With(a.projectLimit).Get("/schemas/{collection}", a.getSchema)
+			r.With(a.projectLimit, a.secretOnly).Post("/schemas", a.createSchema)
+		})
+	})
+}
