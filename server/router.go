@@ -12,8 +12,8 @@ import (
 	"github.com/urbackend/urbackend/gqlhttp"
 	"github.com/urbackend/urbackend/graph"
 	"github.com/urbackend/urbackend/principal"
-	"github.com/urbackend/urbackend/resolvers"
 	"github.com/urbackend/urbackend/ratelimit"
+	"github.com/urbackend/urbackend/resolvers"
 	"github.com/urbackend/urbackend/rest"
 )
 
