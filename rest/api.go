@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
@@ -43,7 +44,7 @@ func (a *API) Mount(r chi.Router) {
 		a.Now = time.Now
 	}
 	r.Route("/api", func(r chi.Router) {
-		r.Use(cors, a.ipLimit)
+		r.Use(middleware.StripSlashes, cors, a.ipLimit)
 		r.Get("/health", Health(a.Health, a.Now))
 		r.Group(func(r chi.Router) {
 			r.Use(parseJSON, a.requireKey)

@@ -169,7 +169,7 @@ func parseJSON(next http.Handler) http.Handler {
 					return
 				}
 				switch v.(type) {
-				case map[string]any, []any:
+				case bson.D, []any:
 					body = v
 				default:
 					writeError(w, r, nil, errs.New(errs.Invalid, "Invalid JSON format"))
