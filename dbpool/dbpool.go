@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
@@ -25,6 +26,9 @@ const DefaultConnectTimeout = 10 * time.Second
 // Pool keeps one client per connection string.
 type Pool struct {
 	timeout time.Duration
+	// Monitor, when set before the first Client call, observes every
+	// command of every client.
+	Monitor *event.CommandMonitor
 
 	mu      sync.Mutex
 	clients map[string]*mongo.Client
@@ -85,7 +89,7 @@ func (p *Pool) Client(ctx context.Context, uri string) (*mongo.Client, error) {
 	}
 	p.mu.Unlock()
 
-	c, err := Connect(ctx, uri, p.timeout)
+	c, err := connect(ctx, uri, p.timeout, p.Monitor)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +131,10 @@ func (p *Pool) Close(ctx context.Context) error {
 // Connect opens a client for uri and pings it within timeout. Errors:
 // Invalid for a malformed string, Unavailable when it does not answer.
 func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Client, error) {
+	return connect(ctx, uri, timeout, nil)
+}
+
+func connect(ctx context.Context, uri string, timeout time.Duration, mon *event.CommandMonitor) (*mongo.Client, error) {
 	if _, err := ParseURI(uri); err != nil {
 		return nil, err
 	}
@@ -134,6 +142,9 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 		SetServerSelectionTimeout(timeout).
 		SetConnectTimeout(timeout).
 		SetAppName("urbackend")
+	if mon != nil {
+		opts.SetMonitor(mon)
+	}
 	c, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, errs.New(errs.Invalid, "invalid MongoDB connection string: %s", Redact(err.Error()))

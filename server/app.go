@@ -82,6 +82,7 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	}
 
 	a.pool = dbpool.New(cfg.DBTimeout)
+	a.pool.Monitor = cfg.CommandMonitor
 	client, err := a.pool.Client(ctx, uri)
 	if err != nil {
 		if cfg.MongoURI != "" {

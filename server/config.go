@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
 )
 
 // Config is the server's whole configuration. A zero field means its
@@ -62,6 +64,10 @@ type Config struct {
 	// BcryptCost is the admin password hashing cost (default 12; tests use
 	// less).
 	BcryptCost int
+
+	// CommandMonitor, when set, observes every command sent to MongoDB
+	// (tests count queries with it).
+	CommandMonitor *event.CommandMonitor
 
 	// Logger receives structured logs (default: text on stderr).
 	Logger *slog.Logger

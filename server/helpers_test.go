@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/urbackend/urbackend/secret"
 	"github.com/urbackend/urbackend/server"
 	"github.com/urbackend/urbackend/testdb"
+	"github.com/urbackend/urbackend/usertoken"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -259,4 +261,101 @@ func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 func httptestRequest(method, target string) *http.Request {
 	return httptest.NewRequest(method, target, nil)
+}
+
+// restResult is one REST response.
+type restResult struct {
+	Status int
+	Body   string
+	Header http.Header
+}
+
+// json decodes the body into a generic value.
+func (r restResult) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+	return v
+}
+
+// restReq describes a REST call: the API key, an optional user token,
+// extra headers and a JSON body (a string is sent as is).
+type restReq struct {
+	Key     string
+	Token   string
+	Headers map[string]string
+	Body    any
+}
+
+// rest calls the REST API through the real router.
+func (e *env) rest(method, path string, rq restReq) restResult {
+	e.t.Helper()
+	var body io.Reader
+	switch b := rq.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.ts.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if rq.Key != "" {
+		req.Header.Set("x-api-key", rq.Key)
+	}
+	if rq.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+rq.Token)
+	}
+	for k, v := range rq.Headers {
+		req.Header.Set(k, v)
+	}
+	res, raw := e.do(req)
+	return restResult{Status: res.StatusCode, Body: raw, Header: res.Header}
+}
+
+// userToken signs an end-user access token for a project, as the auth API
+// will.
+func (e *env) userToken(projectID, userID string) string {
+	e.t.Helper()
+	id, err := bson.ObjectIDFromHex(projectID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := e.app.Projects.ByID(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	secret, err := e.app.Projects.JWTSecret(p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tok, err := usertoken.Issue(secret, projectID, userID, time.Hour, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// wantError checks a REST error: the status and the exact body of
+// contract/REST.md §1.5.
+func (r restResult) wantError(t *testing.T, status int, message string) {
+	t.Helper()
+	want, _ := json.Marshal(map[string]any{"success": false, "error": message, "message": message, "code": status})
+	var got, exp any
+	_ = json.Unmarshal([]byte(r.Body), &got)
+	_ = json.Unmarshal(want, &exp)
+	if r.Status != status || !reflect.DeepEqual(got, exp) {
+		t.Fatalf("got %d %s\nwant %d %s", r.Status, r.Body, status, want)
+	}
 }
