@@ -5,7 +5,6 @@ package errs
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Kind classifies an error for clients.
@@ -28,15 +27,15 @@ var table = map[Kind]struct {
 	status int
 	code   string
 }{
-	Internal:        {http.StatusInternalServerError, "INTERNAL_SERVER_ERROR"},
-	Invalid:         {http.StatusBadRequest, "BAD_USER_INPUT"},
-	Unauthenticated: {http.StatusUnauthorized, "UNAUTHENTICATED"},
-	Forbidden:       {http.StatusForbidden, "FORBIDDEN"},
-	NotFound:        {http.StatusNotFound, "NOT_FOUND"},
-	Conflict:        {http.StatusConflict, "CONFLICT"},
-	TooLarge:        {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE"},
-	RateLimited:     {http.StatusTooManyRequests, "RATE_LIMITED"},
-	Unavailable:     {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE"},
+	Internal:        {500, "INTERNAL_SERVER_ERROR"},
+	Invalid:         {400, "BAD_USER_INPUT"},
+	Unauthenticated: {401, "UNAUTHENTICATED"},
+	Forbidden:       {403, "FORBIDDEN"},
+	NotFound:        {404, "NOT_FOUND"},
+	Conflict:        {409, "CONFLICT"},
+	TooLarge:        {413, "PAYLOAD_TOO_LARGE"},
+	RateLimited:     {429, "RATE_LIMITED"},
+	Unavailable:     {503, "SERVICE_UNAVAILABLE"},
 }
 
 // Status is the HTTP status for the kind.

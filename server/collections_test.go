@@ -20,7 +20,7 @@ func define(e *env, tok, pid string, in map[string]any) gqlResult {
 	return e.gql(tok, defineQ, map[string]any{"p": pid, "in": in})
 }
 
-func projectDB(t *testing.T, pid string) string {
+func projectDB(t testing.TB, pid string) string {
 	id, err := bson.ObjectIDFromHex(pid)
 	if err != nil {
 		t.Fatal(err)

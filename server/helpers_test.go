@@ -53,7 +53,7 @@ func (s *syncBuffer) String() string {
 // env is one server on its own platform database of the shared test
 // FerretDB, served through the real router by httptest.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	cfg     server.Config
 	app     *server.App
 	ts      *httptest.Server
@@ -64,7 +64,7 @@ type env struct {
 	bodies []string // every response body, to check for leaked secrets
 }
 
-func newEnv(t *testing.T, opts ...func(*server.Config)) *env {
+func newEnv(t testing.TB, opts ...func(*server.Config)) *env {
 	t.Helper()
 	logs, console := &syncBuffer{}, &syncBuffer{}
 	cfg := server.Config{
@@ -118,7 +118,7 @@ func (e *env) restart() {
 	e.start()
 }
 
-func dropProjectDatabases(t *testing.T, platform string) {
+func dropProjectDatabases(t testing.TB, platform string) {
 	cur, err := testdb.Client(t).Database(platform).Collection("projects").Find(context.Background(), bson.D{})
 	if err != nil {
 		t.Errorf("list projects: %v", err)
@@ -186,7 +186,7 @@ func (e *env) gql(token, query string, vars map[string]any) gqlResult {
 }
 
 // ok fails the test when the result has errors and returns its data.
-func (r gqlResult) ok(t *testing.T) map[string]any {
+func (r gqlResult) ok(t testing.TB) map[string]any {
 	t.Helper()
 	if len(r.Errors) > 0 {
 		t.Fatalf("unexpected GraphQL errors: %s", r.Raw)
@@ -196,7 +196,7 @@ func (r gqlResult) ok(t *testing.T) map[string]any {
 
 // fails checks that the result has exactly one error with the given
 // extensions.code and a message containing want, and returns the message.
-func (r gqlResult) fails(t *testing.T, code, want string) string {
+func (r gqlResult) fails(t testing.TB, code, want string) string {
 	t.Helper()
 	if len(r.Errors) == 0 {
 		t.Fatalf("got success %s, want error %s", r.Raw, code)
