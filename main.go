@@ -90,15 +90,19 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&cfg.AdminEmail, "admin-email", "UB_ADMIN_EMAIL", "", "e-mail of the first admin, created when none exists")
 	cfg.MasterKey = getenv("UB_MASTER_KEY")
 	cfg.AdminPassword = getenv("UB_ADMIN_PASSWORD")
-	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy string
+	cfg.SMTPURL = getenv("UB_SMTP_URL")
+	str(&cfg.MailFrom, "mail-from", "UB_MAIL_FROM", "", "default sender of e-mails, e.g. \"My App <hello@myapp.com>\"")
+	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy, accessTTL, refreshTTL string
 	str(&dbTimeout, "db-timeout", "UB_DB_TIMEOUT", "10s", "how long to wait for MongoDB to answer")
 	str(&shutdownTimeout, "shutdown-timeout", "UB_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take on shutdown")
+	str(&accessTTL, "access-token-ttl", "UB_ACCESS_TOKEN_TTL", "15m", "lifetime of end users' access tokens")
+	str(&refreshTTL, "refresh-token-ttl", "UB_REFRESH_TOKEN_TTL", "168h", "lifetime of end users' refresh sessions")
 	str(&logLevel, "log-level", "UB_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&rateLimit, "rate-limit", "UB_RATE_LIMIT_PER_MINUTE", "1000", "requests per client address per minute on /api (a project may use 10x); 0 turns it off")
 	str(&trustProxy, "trust-proxy", "UB_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (one proxy in front)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD.")
+			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD, UB_SMTP_URL.")
 		}
 		return cfg, err
 	}
@@ -110,6 +114,12 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return cfg, err
 	}
 	if cfg.ShutdownTimeout, err = positiveDuration("UB_SHUTDOWN_TIMEOUT", shutdownTimeout); err != nil {
+		return cfg, err
+	}
+	if cfg.AccessTokenTTL, err = positiveDuration("UB_ACCESS_TOKEN_TTL", accessTTL); err != nil {
+		return cfg, err
+	}
+	if cfg.RefreshTokenTTL, err = positiveDuration("UB_REFRESH_TOKEN_TTL", refreshTTL); err != nil {
 		return cfg, err
 	}
 	if cfg.RateLimitPerMinute, err = strconv.Atoi(rateLimit); err != nil || cfg.RateLimitPerMinute < 0 {

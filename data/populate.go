@@ -12,10 +12,6 @@ import (
 	"github.com/urbackend/urbackend/query"
 )
 
-// HiddenUserFields never leave the server when a users document is
-// populated.
-var HiddenUserFields = []string{"password"}
-
 // populate replaces the ObjectIDs at each populate path of docs with the
 // referenced documents: one query per referenced collection per call,
 // never one per document. Missing targets, and targets the caller may not
@@ -64,9 +60,10 @@ func (s *Service) fetchTargets(ctx context.Context, c *principal.Caller, name st
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
 	opts := options.Find()
 	if name == collections.UsersCollection {
+		// A user populates as its public profile only.
 		proj := bson.D{}
-		for _, f := range HiddenUserFields {
-			proj = append(proj, bson.E{Key: f, Value: 0})
+		for _, f := range collections.UserPublicFields {
+			proj = append(proj, bson.E{Key: f, Value: 1})
 		}
 		opts.SetProjection(proj)
 	} else {

@@ -70,11 +70,13 @@ func (s *Service) Insert(ctx context.Context, c *principal.Caller, name string, 
 	if err != nil {
 		return nil, err
 	}
-	if !isObject(body) {
-		return nil, errs.New(errs.Invalid, "Request body must be a JSON object.")
-	}
+	// The RLS item checks (§2.7 rows 7–12) come first: an empty array or
+	// a non-object item is reported as the contract says (§3.7 order).
 	if body, err = guard.Insert(body); err != nil {
 		return nil, err
+	}
+	if !isObject(body) {
+		return nil, errs.New(errs.Invalid, "Request body must be a JSON object.")
 	}
 	doc, err := validate.Insert(col.Fields, body)
 	if err != nil {
@@ -183,6 +185,16 @@ func (s *Service) Delete(ctx context.Context, c *principal.Caller, name, id stri
 // its _id, and for owner-constrained writes the owner as it was read, so a
 // concurrent change of owner cannot slip through.
 func (s *Service) owned(ctx context.Context, c *principal.Caller, name, id string, body any) (*collections.Collection, bson.D, error) {
+	if c.Key == projects.Secret {
+		// Without RLS the id is checked before the collection (§3.10,
+		// §3.11), after the users block.
+		if err := policy.CheckCollectionName(name); err != nil {
+			return nil, nil, err
+		}
+		if _, err := policy.ParseID(id); err != nil {
+			return nil, nil, err
+		}
+	}
 	col, guard, err := writeTarget(c, name)
 	if err != nil {
 		return nil, nil, err

@@ -125,6 +125,7 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		ExternalDatabase func(childComplexity int) int
 		ID               func(childComplexity int) int
+		MailFrom         func(childComplexity int) int
 		Name             func(childComplexity int) int
 		PublishableKey   func(childComplexity int) int
 		SiteURL          func(childComplexity int) int
@@ -178,6 +179,7 @@ type ProjectResolver interface {
 
 	SiteURL(ctx context.Context, obj *projects.Project) (*string, error)
 
+	MailFrom(ctx context.Context, obj *projects.Project) (*string, error)
 	Collections(ctx context.Context, obj *projects.Project) ([]*collections.Collection, error)
 	Collection(ctx context.Context, obj *projects.Project, name string) (*collections.Collection, error)
 	AuthSettings(ctx context.Context, obj *projects.Project) (*model.AuthSettings, error)
@@ -586,6 +588,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.ID(childComplexity), true
+	case "Project.mailFrom":
+		if e.ComplexityRoot.Project.MailFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.MailFrom(childComplexity), true
 	case "Project.name":
 		if e.ComplexityRoot.Project.Name == nil {
 			break
@@ -779,7 +787,7 @@ var sources = []*ast.Source{
 #
 # It contains every name of the control-plane contract
 # (../shared/contract/ADMIN.graphqls) and adds a few: createAdmin,
-# Field.format, RLS.requireAuthForWrite.
+# Field.format, RLS.requireAuthForWrite, Project.mailFrom.
 #
 # Authentication: ` + "`" + `adminLogin` + "`" + ` is public; every other operation needs
 # ` + "`" + `Authorization: Bearer <admin token>` + "`" + ` (the token adminLogin returns), or
@@ -836,6 +844,8 @@ type Project {
   allowedOrigins: [String!]!
   # True when the project's data lives in a MongoDB that the project brought.
   externalDatabase: Boolean!
+  # Sender of the project's e-mails (verification and reset codes, /api/mail/send).
+  mailFrom: String
   collections: [Collection!]!
   collection(name: String!): Collection
   authSettings: AuthSettings!
@@ -852,6 +862,8 @@ input CreateProjectInput {
   # A MongoDB connection string for the project's own data (bring your own
   # database). Stored encrypted; never returned.
   databaseUri: String
+  # Sender of the project's e-mails, e.g. "My App <hello@myapp.com>".
+  mailFrom: String
 }
 
 input UpdateProjectInput {
@@ -860,6 +872,7 @@ input UpdateProjectInput {
   siteUrl: String
   allowedOrigins: [String!]
   databaseUri: String
+  mailFrom: String
 }
 
 type Collection {
@@ -1096,6 +1109,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_allowedOrigins(ctx, field)
 	case "externalDatabase":
 		return ec.fieldContext_Project_externalDatabase(ctx, field)
+	case "mailFrom":
+		return ec.fieldContext_Project_mailFrom(ctx, field)
 	case "collections":
 		return ec.fieldContext_Project_collections(ctx, field)
 	case "collection":
@@ -2998,6 +3013,29 @@ func (ec *executionContext) fieldContext_Project_externalDatabase(_ context.Cont
 	return graphql.NewScalarFieldContext("Project", field, true, false, "Boolean")
 }
 
+func (ec *executionContext) _Project_mailFrom(ctx context.Context, field graphql.CollectedField, obj *projects.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_mailFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().MailFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_mailFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "String")
+}
+
 func (ec *executionContext) _Project_collections(ctx context.Context, field graphql.CollectedField, obj *projects.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4659,7 +4697,7 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "siteUrl", "allowedOrigins", "databaseUri"}
+	fieldsInOrder := [...]string{"name", "description", "siteUrl", "allowedOrigins", "databaseUri", "mailFrom"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4701,6 +4739,13 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.DatabaseURI = data
+		case "mailFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailFrom = data
 		}
 	}
 	return it, nil
@@ -4946,7 +4991,7 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "siteUrl", "allowedOrigins", "databaseUri"}
+	fieldsInOrder := [...]string{"name", "description", "siteUrl", "allowedOrigins", "databaseUri", "mailFrom"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4988,6 +5033,13 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.DatabaseURI = data
+		case "mailFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailFrom = data
 		}
 	}
 	return it, nil
@@ -5569,6 +5621,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "mailFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_mailFrom(ctx, field, obj)
+				})
 		case "collections":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -98,6 +98,9 @@ func (s *Service) UpdateAuthSettings(ctx context.Context, owner, id bson.ObjectI
 		if prov.Enabled && (prov.ClientID == "" || prov.ClientSecret == "") {
 			return nil, errs.New(errs.Invalid, "%s sign-in needs a clientId and a clientSecret to be enabled", name)
 		}
+		if prov.Enabled && p.SiteURL == "" {
+			return nil, errs.New(errs.Invalid, "set the project's siteUrl before enabling %s sign-in: users are sent back to <siteUrl>/auth/callback", name)
+		}
 	}
 	p.UpdatedAt = s.timestamp()
 	if err := s.update(ctx, p.ID, bson.D{{Key: "$set", Value: bson.D{

@@ -48,8 +48,10 @@ type Project struct {
 	DatabaseURI    string        `bson:"databaseUri,omitempty"` // sealed; empty: platform cluster
 	DatabaseName   string        `bson:"databaseName"`
 	Auth           AuthSettings  `bson:"auth"`
-	CreatedAt      time.Time     `bson:"createdAt"`
-	UpdatedAt      time.Time     `bson:"updatedAt"`
+	// MailFrom is the sender of the project's e-mails ("Name <a@b.c>").
+	MailFrom  string    `bson:"mailFrom,omitempty"`
+	CreatedAt time.Time `bson:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt"`
 }
 
 // ExternalDatabase reports whether the project's data lives in a MongoDB
@@ -133,6 +135,7 @@ type CreateInput struct {
 	SiteURL        string
 	AllowedOrigins []string // nil: ["*"]
 	DatabaseURI    string   // empty: the platform cluster
+	MailFrom       string   // empty: the server's default sender
 }
 
 // Create makes a project owned by owner and returns it with its secret key,
@@ -152,6 +155,10 @@ func (s *Service) Create(ctx context.Context, owner bson.ObjectID, in CreateInpu
 	if err != nil {
 		return nil, "", err
 	}
+	from, err := ValidateMailFrom(in.MailFrom)
+	if err != nil {
+		return nil, "", err
+	}
 	origins := []string{"*"}
 	if in.AllowedOrigins != nil {
 		if origins, err = ValidateOrigins(in.AllowedOrigins); err != nil {
@@ -166,6 +173,7 @@ func (s *Service) Create(ctx context.Context, owner bson.ObjectID, in CreateInpu
 		Description:    desc,
 		SiteURL:        site,
 		AllowedOrigins: origins,
+		MailFrom:       from,
 		PublishableKey: NewPublishableKey(),
 		Auth:           AuthSettings{Enabled: true, AllowPublicSignups: true},
 		CreatedAt:      now,
@@ -261,6 +269,7 @@ type UpdateInput struct {
 	SiteURL        *string
 	AllowedOrigins []string // nil: unchanged
 	DatabaseURI    *string
+	MailFrom       *string
 }
 
 // Update changes a project. Changing the database does not copy data: the
@@ -284,9 +293,18 @@ func (s *Service) Update(ctx context.Context, owner, id bson.ObjectID, in Update
 		}
 		set = append(set, bson.E{Key: "description", Value: p.Description})
 	}
+	if in.MailFrom != nil {
+		if p.MailFrom, err = ValidateMailFrom(*in.MailFrom); err != nil {
+			return nil, err
+		}
+		set = append(set, bson.E{Key: "mailFrom", Value: p.MailFrom})
+	}
 	if in.SiteURL != nil {
 		if p.SiteURL, err = ValidateSiteURL(*in.SiteURL); err != nil {
 			return nil, err
+		}
+		if p.SiteURL == "" && (p.Auth.GitHub.Enabled || p.Auth.Google.Enabled) {
+			return nil, errs.New(errs.Invalid, "siteUrl cannot be removed while GitHub or Google sign-in is enabled: users are sent back to <siteUrl>/auth/callback")
 		}
 		set = append(set, bson.E{Key: "siteUrl", Value: p.SiteURL})
 	}

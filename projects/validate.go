@@ -2,6 +2,7 @@ package projects
 
 import (
 	"net"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -33,6 +34,20 @@ func validDescription(d string) (string, error) {
 		return "", errs.New(errs.Invalid, "description must be at most %d characters", maxDescriptionLen)
 	}
 	return d, nil
+}
+
+// ValidateMailFrom checks a sender address ("Name <a@b.c>" or "a@b.c");
+// empty is allowed and means the server's default.
+func ValidateMailFrom(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || strings.ContainsAny(s, "\r\n") {
+		return "", errs.New(errs.Invalid, "mailFrom must be an e-mail address, like \"My App <hello@myapp.com>\"")
+	}
+	return a.String(), nil
 }
 
 // ValidateSiteURL checks an absolute http(s) URL; empty is allowed and

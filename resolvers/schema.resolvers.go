@@ -62,6 +62,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input model.Create
 		SiteURL:        deref(input.SiteURL),
 		AllowedOrigins: input.AllowedOrigins,
 		DatabaseURI:    deref(input.DatabaseURI),
+		MailFrom:       deref(input.MailFrom),
 	})
 	if err != nil {
 		return nil, err
@@ -81,6 +82,7 @@ func (r *mutationResolver) UpdateProject(ctx context.Context, id string, input m
 		SiteURL:        input.SiteURL,
 		AllowedOrigins: input.AllowedOrigins,
 		DatabaseURI:    input.DatabaseURI,
+		MailFrom:       input.MailFrom,
 	})
 }
 
@@ -175,6 +177,11 @@ func (r *projectResolver) Description(ctx context.Context, obj *projects.Project
 // SiteURL is the resolver for the siteUrl field.
 func (r *projectResolver) SiteURL(ctx context.Context, obj *projects.Project) (*string, error) {
 	return optional(obj.SiteURL), nil
+}
+
+// MailFrom is the resolver for the mailFrom field.
+func (r *projectResolver) MailFrom(ctx context.Context, obj *projects.Project) (*string, error) {
+	return optional(obj.MailFrom), nil
 }
 
 // Collections is the resolver for the collections field.

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/urbackend/urbackend/auth"
 	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
@@ -21,6 +22,10 @@ type API struct {
 	Data        *data.Service
 	Collections *collections.Service
 	Projects    *projects.Service
+	Auth        *auth.Service
+	// RefreshTTL and SecureCookies shape the refresh-token cookie.
+	RefreshTTL    time.Duration
+	SecureCookies bool
 	// Health answers whether the database is reachable.
 	Health Pinger
 	// IPLimiter and ProjectLimiter are the safety-net rate limits (nil or
@@ -58,6 +63,7 @@ func (a *API) Mount(r chi.Router) {
 				r.Patch("/{id}", a.update)
 				r.Delete("/{id}", a.delete)
 			})
+			r.Route("/userAuth", a.mountUserAuth)
 			r.With(a.projectLimit).Get("/schemas/{collection}", a.getSchema)
 			r.With(a.projectLimit, a.secretOnly).Post("/schemas", a.createSchema)
 		})

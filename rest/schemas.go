@@ -62,7 +62,11 @@ func schemaFields(fs []collections.Field) []schemaField {
 
 func (a *API) getSchema(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
-	col, ok := c.Snapshot.Collections[chi.URLParam(r, "collection")]
+	name := chi.URLParam(r, "collection")
+	col, ok := c.Snapshot.Collections[name]
+	if name == collections.UsersCollection {
+		col, ok = collections.Users(), true
+	}
 	if !ok {
 		a.fail(w, r, errs.New(errs.NotFound, "Schema/Collection not found"))
 		return
@@ -70,7 +74,7 @@ func (a *API) getSchema(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"message": "Schema exists",
 		"collection": map[string]any{
-			"_id":   col.ID.Hex(),
+			"_id":   idOrEmpty(col),
 			"name":  col.Name,
 			"model": schemaFields(col.Fields),
 			"rls":   col.RLS,
@@ -160,4 +164,11 @@ func (a *API) createSchema(w http.ResponseWriter, r *http.Request) {
 		"message": "Schema created successfully",
 		"project": map[string]any{"_id": c.Snapshot.Project.ID.Hex(), "name": c.Snapshot.Project.Name, "collections": names},
 	})
+}
+
+func idOrEmpty(c *collections.Collection) any {
+	if c.ID.IsZero() {
+		return nil
+	}
+	return c.ID.Hex()
 }

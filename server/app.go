@@ -9,17 +9,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/urbackend/urbackend/admins"
+	"github.com/urbackend/urbackend/auth"
 	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/embedded"
+	"github.com/urbackend/urbackend/mail"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/secret"
 )
@@ -37,10 +40,12 @@ type App struct {
 	Collections *collections.Service
 	Catalog     *catalog.Catalog
 	Data        *data.Service
+	Auth        *auth.Service
 
-	handler http.Handler
-	stop    context.CancelFunc // stops background work
-	bg      sync.WaitGroup
+	handler   http.Handler
+	publicURL string
+	stop      context.CancelFunc // stops background work
+	bg        sync.WaitGroup
 }
 
 // New starts the database (or connects to the configured one), checks the
@@ -104,7 +109,23 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	a.Collections.SetInvalidator(a.Catalog)
 	a.Data = data.New(a.logger, cfg.Now)
 	a.Data.Engine = a.pool
-	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes} {
+	a.publicURL = publicURL(cfg.PublicURL, addr)
+	var sender mail.Sender = mail.NewLog(a.logger)
+	if cfg.SMTPURL != "" {
+		sc, err := mail.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("UB_SMTP_URL: %v", err)
+		}
+		sender = mail.NewSMTP(sc, 30*time.Second)
+	}
+	a.Auth = auth.New(a.platform, sender, box.Derive("otp"), auth.Config{
+		AccessTTL:     cfg.AccessTokenTTL,
+		RefreshTTL:    cfg.RefreshTokenTTL,
+		BcryptCost:    cfg.UserBcryptCost,
+		SecureCookies: strings.HasPrefix(a.publicURL, "https://"),
+		MailFrom:      cfg.MailFrom,
+	}, a.logger, cfg.Now)
+	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
 		}
@@ -112,13 +133,17 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	if err := a.bootstrapAdmin(ctx); err != nil {
 		return nil, err
 	}
-	a.handler = a.router(publicURL(cfg.PublicURL, addr))
+	a.handler = a.router(a.publicURL)
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
-	a.bg.Add(1)
+	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()
 		a.Catalog.Run(bg)
+	}()
+	go func() {
+		defer a.bg.Done()
+		a.Auth.Sweep(bg, time.Minute)
 	}()
 	return a, nil
 }

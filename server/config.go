@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
+
+	"github.com/urbackend/urbackend/mail"
 )
 
 // Config is the server's whole configuration. A zero field means its
@@ -65,6 +67,20 @@ type Config struct {
 	// less).
 	BcryptCost int
 
+	// SMTPURL sends e-mail (UB_SMTP_URL: smtp://user:pass@host:587 or
+	// smtps://…:465). Empty: e-mails are written to the log, not sent.
+	SMTPURL string
+	// MailFrom is the default sender (UB_MAIL_FROM); a project may set
+	// its own.
+	MailFrom string
+	// AccessTokenTTL and RefreshTokenTTL are the end-user token lifetimes
+	// (UB_ACCESS_TOKEN_TTL, default 15m; UB_REFRESH_TOKEN_TTL, default
+	// 168h).
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// UserBcryptCost hashes end-user passwords (default 10).
+	UserBcryptCost int
+
 	// CommandMonitor, when set, observes every command sent to MongoDB
 	// (tests count queries with it).
 	CommandMonitor *event.CommandMonitor
@@ -96,6 +112,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.RefreshTokenTTL == 0 {
+		c.RefreshTokenTTL = 7 * 24 * time.Hour
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
@@ -131,6 +150,11 @@ func (c *Config) validate() error {
 	}
 	if !validDBName(c.PlatformDB) {
 		return fmt.Errorf("UB_PLATFORM_DB %q must be 1-63 letters, digits, _ or -", c.PlatformDB)
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
+			return fmt.Errorf("UB_SMTP_URL: %v", err)
+		}
 	}
 	if c.MongoURI != "" && c.MasterKey == "" {
 		return errors.New("UB_MASTER_KEY is required with UB_MONGODB_URI: every instance sharing the database must use the same key (generate one with: openssl rand -hex 32)")

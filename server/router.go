@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -32,6 +33,9 @@ func (a *App) router(publicURL string) http.Handler {
 		Data:           a.Data,
 		Collections:    a.Collections,
 		Projects:       a.Projects,
+		Auth:           a.Auth,
+		RefreshTTL:     a.cfg.RefreshTokenTTL,
+		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Health:         a,
 		IPLimiter:      ratelimit.New(a.cfg.RateLimitPerMinute, time.Minute, a.cfg.Now),
 		ProjectLimiter: ratelimit.New(a.cfg.RateLimitPerMinute*projectLimitFactor, time.Minute, a.cfg.Now),

@@ -9,14 +9,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Claims are an access token's claims. UserID is also readable from the
-// original's `_id` and `id` claims.
+// Claims are an access token's claims, as the original issues them:
+// {"userId","projectId","iat","exp"}. A user id is also read from the
+// `_id` and `id` claims of older tokens.
 type Claims struct {
 	UserID    string `json:"userId"`
 	LegacyID  string `json:"_id,omitempty"`
 	ID        string `json:"id,omitempty"`
-	ProjectID string `json:"pid,omitempty"`
-	Type      string `json:"typ,omitempty"`
+	ProjectID string `json:"projectId,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -28,9 +28,7 @@ func Issue(secret []byte, projectID, userID string, ttl time.Duration, now time.
 	c := Claims{
 		UserID:    userID,
 		ProjectID: projectID,
-		Type:      "access",
 		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   userID,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
@@ -53,9 +51,6 @@ func Verify(secret []byte, projectID, token string, now time.Time) (string, erro
 		return "", ErrInvalid
 	}
 	if c.ProjectID != "" && c.ProjectID != projectID {
-		return "", ErrInvalid
-	}
-	if c.Type != "" && c.Type != "access" {
 		return "", ErrInvalid
 	}
 	id := c.UserID

@@ -58,6 +58,7 @@ type CreateProjectInput struct {
 	SiteURL        *string  `json:"siteUrl,omitempty"`
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	DatabaseURI    *string  `json:"databaseUri,omitempty"`
+	MailFrom       *string  `json:"mailFrom,omitempty"`
 }
 
 type CreatedProject struct {
@@ -130,6 +131,7 @@ type UpdateProjectInput struct {
 	SiteURL        *string  `json:"siteUrl,omitempty"`
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	DatabaseURI    *string  `json:"databaseUri,omitempty"`
+	MailFrom       *string  `json:"mailFrom,omitempty"`
 }
 
 type FieldType string
