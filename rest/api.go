@@ -7,11 +7,14 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/urbackend/urbackend/auth"
 	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
+	"github.com/urbackend/urbackend/errs"
+	"github.com/urbackend/urbackend/mailer"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/ratelimit"
 )
@@ -23,6 +26,7 @@ type API struct {
 	Collections *collections.Service
 	Projects    *projects.Service
 	Auth        *auth.Service
+	Mailer      *mailer.Service
 	// RefreshTTL and SecureCookies shape the refresh-token cookie.
 	RefreshTTL    time.Duration
 	SecureCookies bool
@@ -64,8 +68,23 @@ func (a *API) Mount(r chi.Router) {
 				r.Delete("/{id}", a.delete)
 			})
 			r.Route("/userAuth", a.mountUserAuth)
+			r.With(a.secretOnly).Post("/mail/send", a.sendMail)
 			r.With(a.projectLimit).Get("/schemas/{collection}", a.getSchema)
 			r.With(a.projectLimit, a.secretOnly).Post("/schemas", a.createSchema)
 		})
 	})
+}
+
+func (a *API) sendMail(w http.ResponseWriter, r *http.Request) {
+	body, ok := bodyFrom(r).(bson.D)
+	if !ok {
+		a.fail(w, r, errs.New(errs.Invalid, "Request body must be a JSON object."))
+		return
+	}
+	res, err := a.Mailer.Send(r.Context(), caller(r), body)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope{true, res, "Mail sent successfully."})
 }

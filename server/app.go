@@ -23,6 +23,7 @@ import (
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/embedded"
 	"github.com/urbackend/urbackend/mail"
+	"github.com/urbackend/urbackend/mailer"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/secret"
 )
@@ -41,6 +42,7 @@ type App struct {
 	Catalog     *catalog.Catalog
 	Data        *data.Service
 	Auth        *auth.Service
+	Mailer      *mailer.Service
 
 	handler   http.Handler
 	publicURL string
@@ -125,6 +127,7 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		SecureCookies: strings.HasPrefix(a.publicURL, "https://"),
 		MailFrom:      cfg.MailFrom,
 	}, a.logger, cfg.Now)
+	a.Mailer = mailer.New(a.platform, sender, cfg.MailFrom, cfg.Now)
 	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return nil, err

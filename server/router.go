@@ -34,6 +34,7 @@ func (a *App) router(publicURL string) http.Handler {
 		Collections:    a.Collections,
 		Projects:       a.Projects,
 		Auth:           a.Auth,
+		Mailer:         a.Mailer,
 		RefreshTTL:     a.cfg.RefreshTokenTTL,
 		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Health:         a,
