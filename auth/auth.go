@@ -92,6 +92,7 @@ type Service struct {
 	states   *mongo.Collection
 
 	failures *throttle
+	social   *Social
 	// dummyHash is compared against when no user has the e-mail, so a
 	// login takes as long for an unknown address as for a wrong password.
 	dummyHash []byte

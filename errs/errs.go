@@ -21,6 +21,7 @@ const (
 	TooLarge
 	RateLimited
 	Unavailable
+	Unprocessable
 )
 
 var table = map[Kind]struct {
@@ -36,6 +37,7 @@ var table = map[Kind]struct {
 	TooLarge:        {413, "PAYLOAD_TOO_LARGE"},
 	RateLimited:     {429, "RATE_LIMITED"},
 	Unavailable:     {503, "SERVICE_UNAVAILABLE"},
+	Unprocessable:   {422, "UNPROCESSABLE_ENTITY"},
 }
 
 // Status is the HTTP status for the kind.

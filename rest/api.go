@@ -55,6 +55,7 @@ func (a *API) Mount(r chi.Router) {
 	r.Route("/api", func(r chi.Router) {
 		r.Use(middleware.StripSlashes, cors, a.ipLimit)
 		r.Get("/health", Health(a.Health, a.Now))
+		r.Get("/userAuth/social/{provider}/callback", a.socialCallback)
 		r.Group(func(r chi.Router) {
 			r.Use(parseJSON, a.requireKey)
 			r.Route("/data/{collection}", func(r chi.Router) {

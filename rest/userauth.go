@@ -26,6 +26,39 @@ func (a *API) mountUserAuth(r chi.Router) {
 	r.Post("/reset-password", a.resetPassword)
 	r.Post("/refresh-token", a.refresh)
 	r.Post("/logout", a.logout)
+	r.Get("/social/{provider}/start", a.socialStart)
+	r.Post("/social/exchange", a.socialExchange)
+}
+
+func (a *API) socialStart(w http.ResponseWriter, r *http.Request) {
+	to, err := a.Auth.SocialStart(r.Context(), caller(r), chi.URLParam(r, "provider"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// socialCallback has no API key: the signed state names the project.
+func (a *API) socialCallback(w http.ResponseWriter, r *http.Request) {
+	res, err := a.Auth.SocialCallback(r.Context(), chi.URLParam(r, "provider"), r.URL.Query(), a.client(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if res.RefreshToken != "" {
+		a.setRefreshCookie(w, res.RefreshToken)
+	}
+	http.Redirect(w, r, res.Redirect, http.StatusFound)
+}
+
+func (a *API) socialExchange(w http.ResponseWriter, r *http.Request) {
+	rt, err := a.Auth.SocialExchange(r.Context(), caller(r), bodyFrom(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope{true, map[string]string{"refreshToken": rt}, "Refresh token exchanged successfully"})
 }
 
 func (a *API) client(r *http.Request) auth.Client {

@@ -26,6 +26,7 @@ import (
 	"github.com/urbackend/urbackend/mailer"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/secret"
+	"github.com/urbackend/urbackend/social"
 )
 
 // App is a started server: database, services and HTTP handler.
@@ -127,6 +128,13 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		SecureCookies: strings.HasPrefix(a.publicURL, "https://"),
 		MailFrom:      cfg.MailFrom,
 	}, a.logger, cfg.Now)
+	a.Auth.SetSocial(&auth.Social{
+		Client:    social.New(cfg.Social, nil, cfg.Now),
+		StateKey:  box.Derive("social-state"),
+		Secrets:   a.Projects,
+		Catalog:   a.Catalog,
+		PublicURL: a.publicURL,
+	})
 	a.Mailer = mailer.New(a.platform, sender, cfg.MailFrom, cfg.Now)
 	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {

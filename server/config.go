@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"github.com/urbackend/urbackend/mail"
+	"github.com/urbackend/urbackend/social"
 )
 
 // Config is the server's whole configuration. A zero field means its
@@ -78,6 +79,11 @@ type Config struct {
 	// 168h).
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// Social holds the GitHub and Google endpoints (UB_GITHUB_URL,
+	// UB_GITHUB_API_URL, UB_GOOGLE_AUTH_URL, UB_GOOGLE_TOKEN_URL,
+	// UB_GOOGLE_USERINFO_URL, UB_GOOGLE_CERTS_URL); empty fields mean the
+	// public services.
+	Social social.Endpoints
 	// UserBcryptCost hashes end-user passwords (default 10).
 	UserBcryptCost int
 
@@ -150,6 +156,18 @@ func (c *Config) validate() error {
 	}
 	if !validDBName(c.PlatformDB) {
 		return fmt.Errorf("UB_PLATFORM_DB %q must be 1-63 letters, digits, _ or -", c.PlatformDB)
+	}
+	for name, v := range map[string]string{
+		"UB_GITHUB_URL": c.Social.GitHubURL, "UB_GITHUB_API_URL": c.Social.GitHubAPIURL,
+		"UB_GOOGLE_AUTH_URL": c.Social.GoogleAuthURL, "UB_GOOGLE_TOKEN_URL": c.Social.GoogleTokenURL,
+		"UB_GOOGLE_USERINFO_URL": c.Social.GoogleUserinfoURL, "UB_GOOGLE_CERTS_URL": c.Social.GoogleCertsURL,
+	} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s %q must be an absolute http(s) URL", name, v)
+		}
 	}
 	if c.SMTPURL != "" {
 		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
