@@ -114,9 +114,23 @@ func (s *Service) InsertMany(ctx context.Context, c *principal.Caller, name stri
 	}
 	coll := s.coll(c, name)
 	if _, err := coll.InsertMany(ctx, all, options.InsertMany().SetOrdered(true)); err != nil {
-		// No transactions on every engine: undo by id what went in.
-		if _, derr := coll.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); derr != nil {
-			s.logger.Error("bulk insert rollback failed", "collection", name, "err", derr)
+		// No transactions on every engine: undo by id what went in. An
+		// ordered insert stops at its first failed document, so only the
+		// ones before it are ours; the failed one may carry the _id of an
+		// existing document, which must survive.
+		undo := ids
+		var bwe mongo.BulkWriteException
+		if errors.As(err, &bwe) {
+			for _, we := range bwe.WriteErrors {
+				if we.Index >= 0 && we.Index < len(undo) {
+					undo = undo[:we.Index]
+				}
+			}
+		}
+		if len(undo) > 0 {
+			if _, derr := coll.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: undo}}}}); derr != nil {
+				s.logger.Error("bulk insert rollback failed", "collection", name, "err", derr)
+			}
 		}
 		return 0, writeErr(err, "Failed to insert bulk data")
 	}

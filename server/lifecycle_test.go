@@ -20,7 +20,7 @@ import (
 func TestRestartKeepsEverything(t *testing.T) {
 	e := newEnv(t)
 	tok := e.login()
-	p := e.createProject(tok, map[string]any{"name": "kept", "allowedOrigins": []string{"https://a.example.com"}})
+	p := e.createProject(tok, map[string]any{"name": "kept", "siteUrl": "https://a.example.com", "allowedOrigins": []string{"https://a.example.com"}})
 	define(e, tok, p.ID, map[string]any{"name": "notes", "fields": []any{field("title", "String", "unique", true)}, "rls": map[string]any{"enabled": true, "mode": "OWNER_WRITE_ONLY"}}).ok(t)
 	e.gql(tok, `mutation{updateAuthSettings(projectId:"`+p.ID+`",input:{requireEmailVerification:true,github:{enabled:true,clientId:"gh-id",clientSecret:"gh-secret-value"}}){enabled}}`, nil).ok(t)
 
@@ -126,7 +126,10 @@ func TestUnknownRoute(t *testing.T) {
 func TestAuthSettings(t *testing.T) {
 	e := newEnv(t)
 	tok := e.login()
-	p := e.createProject(tok, map[string]any{"name": "p"})
+	bare := e.createProject(tok, map[string]any{"name": "no site"})
+	e.gql(tok, `mutation{updateAuthSettings(projectId:"`+bare.ID+`",input:{github:{enabled:true,clientId:"x",clientSecret:"y"}}){enabled}}`, nil).
+		fails(t, "BAD_USER_INPUT", "set the project's siteUrl before enabling github sign-in")
+	p := e.createProject(tok, map[string]any{"name": "p", "siteUrl": "https://app.example.com"})
 	q := `mutation($p:ID!,$in:AuthSettingsInput!){updateAuthSettings(projectId:$p,input:$in){enabled allowPublicSignups requireEmailVerification
 		github{enabled clientId callbackUrl} google{enabled clientId callbackUrl}}}`
 	d := e.gql(tok, q, map[string]any{"p": p.ID, "in": map[string]any{
@@ -179,7 +182,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	tok := e.login()
 	own := testdb.Name(t)
 	uri := strings.TrimSuffix(testdb.URI(t), "/") + "/" + own
-	p := e.createProject(tok, map[string]any{"name": "p", "databaseUri": uri})
+	p := e.createProject(tok, map[string]any{"name": "p", "siteUrl": "https://app.example.com", "databaseUri": uri})
 	e.mu.Lock()
 	e.bodies = nil // the create response hands out the secret key, as it must
 	e.mu.Unlock()
