@@ -120,7 +120,14 @@ func writeBody(b *bytes.Buffer, text, html string) error {
 		writeHeader(b, "Content-Type", ctype)
 		writeHeader(b, "Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\r\n")
-		return writeQuotedPrintable(b, body)
+		if err := writeQuotedPrintable(b, body); err != nil {
+			return err
+		}
+		// SMTP data ends with a line break; end the body with one.
+		if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
+			b.WriteString("\r\n")
+		}
+		return nil
 	}
 
 	mw := multipart.NewWriter(b)
@@ -146,19 +153,13 @@ func writeBody(b *bytes.Buffer, text, html string) error {
 }
 
 // writeQuotedPrintable writes s quoted-printable encoded, every line break
-// (LF, CR or CRLF) as CRLF, ending with a line break.
+// (LF, CR or CRLF) as CRLF.
 func writeQuotedPrintable(b *bytes.Buffer, s string) error {
 	w := quotedprintable.NewWriter(b)
 	if _, err := w.Write([]byte(s)); err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	if b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
-		b.WriteString("\r\n")
-	}
-	return nil
+	return w.Close()
 }
 
 // writeHeader writes "Name: value", folded at spaces so that lines stay

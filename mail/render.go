@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"fmt"
 	"math"
 	"net/url"
 	"regexp"
@@ -22,9 +23,11 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 // A path names a key of vars, dotted for nested objects and array indexes
 // (user.name, items.0); an unknown path inserts "". Strings whose key ends
 // in "url" or "uri" (any case) are replaced by the normalised http(s) URL,
-// or "" when they are not one. Numbers, booleans and arrays are formatted
-// as JavaScript would (arrays comma-joined); objects as "[object Object]".
-// Text that is not a well-formed placeholder is left alone.
+// or "" when they are not one. JSON values are formatted as JavaScript's
+// String() would: numbers without a trailing ".0", arrays comma-joined,
+// objects as "[object Object]", null as "". The template is scanned once:
+// placeholders inside inserted values are not expanded. Text that is not a
+// well-formed placeholder is left alone.
 func RenderText(template string, vars map[string]any) string {
 	return render(template, vars, false)
 }
@@ -127,7 +130,7 @@ func stringify(v any) string {
 	case interface{ String() string }:
 		return x.String()
 	default:
-		return "[object Object]"
+		return fmt.Sprint(x)
 	}
 }
 

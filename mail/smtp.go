@@ -61,10 +61,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 
 // deliver runs one SMTP session: connect, (START)TLS, AUTH, envelope, data.
 func (s *SMTP) deliver(ctx context.Context, env envelope, data []byte) error {
+	// The sender's own timeout is a connection deadline; the context's end
+	// (deadline or cancellation) wakes any blocked read or write through
+	// AfterFunc, which runs only once ctx.Err() is set, so Send can report
+	// it.
 	deadline := time.Now().Add(s.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
 	dialer := net.Dialer{Deadline: deadline}
 	conn, err := dialer.DialContext(ctx, "tcp", s.cfg.addr())
 	if err != nil {
@@ -74,7 +75,6 @@ func (s *SMTP) deliver(ctx context.Context, env envelope, data []byte) error {
 	if err := conn.SetDeadline(deadline); err != nil {
 		return fmt.Errorf("set deadline: %w", err)
 	}
-	// Cancelling ctx wakes any blocked read or write.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	loopback := isLoopback(conn.RemoteAddr())

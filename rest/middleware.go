@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,6 +163,29 @@ func parseJSON(next http.Handler) http.Handler {
 				}
 				writeError(w, r, nil, errs.New(errs.Invalid, "Could not read the request body."))
 				return
+			}
+			if ct == "application/x-www-form-urlencoded" && len(bytes.TrimSpace(raw)) > 0 {
+				// Form bodies are accepted as the original accepts them:
+				// every value a string, a repeated key an array.
+				form, err := url.ParseQuery(string(raw))
+				if err != nil {
+					writeError(w, r, nil, errs.New(errs.Invalid, "Invalid form body"))
+					return
+				}
+				d := bson.D{}
+				for k, vs := range form {
+					if len(vs) == 1 {
+						d = append(d, bson.E{Key: k, Value: vs[0]})
+						continue
+					}
+					a := make([]any, len(vs))
+					for i, v := range vs {
+						a[i] = v
+					}
+					d = append(d, bson.E{Key: k, Value: a})
+				}
+				slices.SortFunc(d, func(a, b bson.E) int { return strings.Compare(a.Key, b.Key) })
+				body = d
 			}
 			if ct == "application/json" && len(bytes.TrimSpace(raw)) > 0 {
 				v, err := query.DecodeJSON(raw)

@@ -44,10 +44,3 @@ func NotFound(logger *slog.Logger) http.HandlerFunc {
 		writeError(w, r, logger, errs.New(errs.NotFound, "Not Found"))
 	}
 }
-
-// MethodNotAllowed answers a known path with a wrong method.
-func MethodNotAllowed(logger *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Message: "Method Not Allowed", Code: http.StatusMethodNotAllowed})
-	}
-}

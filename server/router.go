@@ -26,7 +26,7 @@ func (a *App) router(publicURL string) http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger))
 	r.NotFound(rest.NotFound(a.logger))
-	r.MethodNotAllowed(rest.MethodNotAllowed(a.logger))
+	r.MethodNotAllowed(rest.NotFound(a.logger)) // the contract answers any unknown route, any method, with 404
 
 	api := &rest.API{
 		Catalog:        a.Catalog,
