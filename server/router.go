@@ -24,7 +24,7 @@ const projectLimitFactor = 10
 
 func (a *App) router(publicURL string) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger))
+	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger), rest.CaseInsensitivePaths)
 	r.NotFound(rest.NotFound(a.logger))
 	r.MethodNotAllowed(rest.NotFound(a.logger)) // the contract answers any unknown route, any method, with 404
 
