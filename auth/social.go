@@ -153,7 +153,7 @@ func (s *Service) SocialCallback(ctx context.Context, provider string, q url.Val
 	}
 	back := strings.TrimSuffix(snap.Project.SiteURL, "/") + "/auth/callback"
 	fail := func(err error) (*CallbackResult, error) {
-		return &CallbackResult{Redirect: withQuery(back, url.Values{"error": {errs.ClientMessage(err)}}, "")}, nil
+		return &CallbackResult{Redirect: withQuery(back, "", "error", errs.ClientMessage(err))}, nil
 	}
 	switch {
 	case denied != "":
@@ -194,11 +194,11 @@ func (s *Service) SocialCallback(ctx context.Context, provider string, q url.Val
 	}); err != nil {
 		return fail(errs.Wrap(errs.Internal, err, "Failed to finish social sign-in."))
 	}
-	q2 := url.Values{
-		"rtCode": {rtCode}, "provider": {provider}, "userId": {uid.Hex()}, "projectId": {pid.Hex()},
-		"isNewUser": {fmt.Sprint(isNew)}, "linkedByEmail": {fmt.Sprint(linked)},
-	}
-	return &CallbackResult{Redirect: withQuery(back, q2, "token="+url.QueryEscape(t.AccessToken)), RefreshToken: t.RefreshToken}, nil
+	// The parameters in the order of §5.4.2.
+	to := withQuery(back, "token="+url.QueryEscape(t.AccessToken),
+		"rtCode", rtCode, "provider", provider, "userId", uid.Hex(), "projectId", pid.Hex(),
+		"isNewUser", fmt.Sprint(isNew), "linkedByEmail", fmt.Sprint(linked))
+	return &CallbackResult{Redirect: to, RefreshToken: t.RefreshToken}, nil
 }
 
 // socialUser finds the user of a provider profile (by provider id, then by
@@ -328,16 +328,27 @@ func (s *Service) SocialExchange(ctx context.Context, c *principal.Caller, body 
 	return rec.RefreshToken, nil
 }
 
-func withQuery(base string, q url.Values, fragment string) string {
+// withQuery adds the name/value pairs kv to base's query, after the
+// parameters it already has (same-named ones are replaced), in the order
+// given, and sets the fragment when one is given.
+func withQuery(base, fragment string, kv ...string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return base
 	}
 	existing := u.Query()
-	for k, v := range q {
-		existing[k] = v
+	for i := 0; i+1 < len(kv); i += 2 {
+		existing.Del(kv[i])
 	}
-	u.RawQuery = existing.Encode()
+	var b strings.Builder
+	b.WriteString(existing.Encode())
+	for i := 0; i+1 < len(kv); i += 2 {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(kv[i]) + "=" + url.QueryEscape(kv[i+1]))
+	}
+	u.RawQuery = b.String()
 	if fragment != "" {
 		u.Fragment = ""
 		u.RawFragment = ""
