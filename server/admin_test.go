@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,12 +72,14 @@ func TestAdminOperationsNeedToken(t *testing.T) {
 }
 
 func TestAdminTokenExpires(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	// The clock is read by background work too: keep it race-free.
+	var now atomic.Int64
+	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
 	e := newEnv(t, func(c *server.Config) { c.Now = clock; c.AdminTokenTTL = time.Hour })
 	tok := e.login()
 	e.gql(tok, `{me{id}}`, nil).ok(t)
-	now = now.Add(time.Hour + time.Second)
+	now.Add(int64(time.Hour + time.Second))
 	e.gql(tok, `{me{id}}`, nil).fails(t, "UNAUTHENTICATED", "")
 }
 
