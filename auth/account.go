@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"math"
 	"regexp"
 	"strings"
 
@@ -174,7 +175,8 @@ func (s *Service) ChangePassword(ctx context.Context, c *principal.Caller, autho
 	if utf8Len(next) < 6 {
 		return errs.New(errs.Invalid, "New password must be at least 6 characters")
 	}
-	if len(next) > 72 {
+	if utf8Len(next) > 100 {
+		// As at sign-up and reset: a longer password could not log in.
 		return errs.New(errs.Invalid, "Password is too long.")
 	}
 	users, err := s.users(ctx, c)
@@ -188,7 +190,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *principal.Caller, autho
 	if u == nil {
 		return errs.New(errs.NotFound, "User not found")
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.Password), []byte(current)) != nil {
+	if bcrypt.CompareHashAndPassword([]byte(u.Password), passwordBytes(current)) != nil {
 		return errs.New(errs.Invalid, "Invalid current password")
 	}
 	if err := s.setPassword(ctx, users, id, next); err != nil {
@@ -198,7 +200,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *principal.Caller, autho
 }
 
 func (s *Service) setPassword(ctx context.Context, users *mongo.Collection, id bson.ObjectID, password string) error {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword(passwordBytes(password), s.cfg.BcryptCost)
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "Failed to change the password.")
 	}
@@ -321,8 +323,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, c *principal.Caller,
 	if u == nil {
 		// Apply the same cooldown to unknown addresses, so the answers
 		// do not tell which exist.
-		if s.failures.limited("reset-unknown:"+c.Snapshot.Project.ID.Hex()+":"+email, 1, s.cfg.OTPCooldown) {
-			return errs.New(errs.RateLimited, "Please wait %d seconds before requesting another code.", int(s.cfg.OTPCooldown.Seconds()))
+		if left, over := s.failures.limitedFor("reset-unknown:"+c.Snapshot.Project.ID.Hex()+":"+email, 1, s.cfg.OTPCooldown); over {
+			return errs.New(errs.RateLimited, "Please wait %d seconds before requesting another code.", int(math.Ceil(left.Seconds())))
 		}
 		return nil
 	}

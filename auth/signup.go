@@ -141,7 +141,10 @@ func (s *Service) SignUp(ctx context.Context, c *principal.Caller, body any, cl 
 		return nil, err
 	}
 	var username string
-	if v, ok := field(body, "username"); ok && v != nil {
+	if v, ok := field(body, "username"); ok {
+		if _, isStr := v.(string); !isStr {
+			return nil, errs.New(errs.Invalid, "Invalid input: expected string, received %s", jsType(v, true))
+		}
 		u, err := checkUsername(v)
 		if err != nil {
 			return nil, err
@@ -188,7 +191,7 @@ func (s *Service) SignUp(ctx context.Context, c *principal.Caller, body any, cl 
 	if err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword(passwordBytes(password), s.cfg.BcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
@@ -204,7 +207,9 @@ func (s *Service) SignUp(ctx context.Context, c *principal.Caller, body any, cl 
 		bson.E{Key: "createdAt", Value: now}, bson.E{Key: "updatedAt", Value: now}, bson.E{Key: "__v", Value: int32(0)})
 	if _, err := users.InsertOne(ctx, doc); err != nil {
 		if dbpool.IsDuplicateKey(err) {
-			if strings.Contains(err.Error(), "username") {
+			// The embedded database does not name the index: the e-mail
+			// was taken if a user has it now, else the username.
+			if u, ferr := findUser(ctx, users, bson.D{{Key: "email", Value: email}}); ferr == nil && u == nil && username != "" {
 				return nil, errs.New(errs.Conflict, "Username is already taken.")
 			}
 			return nil, errs.New(errs.Invalid, "User already exists with this email.")
@@ -253,7 +258,7 @@ func (s *Service) Login(ctx context.Context, c *principal.Caller, body any, cl C
 	if u != nil {
 		hash = []byte(u.Password)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+	if bcrypt.CompareHashAndPassword(hash, passwordBytes(password)) != nil || u == nil {
 		s.failures.fail(acct, s.cfg.FailureWindow)
 		s.failures.fail(addr, s.cfg.FailureWindow)
 		return nil, errs.New(errs.Invalid, "Invalid email or password")

@@ -43,6 +43,15 @@ func (t *throttle) limited(key string, limit int, length time.Duration) bool {
 	return w.n > limit
 }
 
+// limitedFor is limited that also returns the time left in the window.
+func (t *throttle) limitedFor(key string, limit int, length time.Duration) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w := t.get(key, length)
+	w.n++
+	return w.start.Add(w.length).Sub(t.now()), w.n > limit
+}
+
 // blocked reports whether key already has limit failures.
 func (t *throttle) blocked(key string, limit int, length time.Duration) bool {
 	t.mu.Lock()

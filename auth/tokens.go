@@ -93,6 +93,12 @@ func (s *Service) issue(ctx context.Context, c *principal.Caller, userID bson.Ob
 // messages; the transport clears the cookie on every error but
 // MsgForeignRefresh.
 func (s *Service) Refresh(ctx context.Context, c *principal.Caller, raw string, cl Client) (*Tokens, error) {
+	// §5.1 applies first, as on every keyed userAuth route; so the
+	// contract's "Project auth is unavailable" (auth turned off between
+	// two checks of the original) cannot happen here.
+	if err := ready(c); err != nil {
+		return nil, err
+	}
 	if raw == "" {
 		return nil, errs.New(errs.Unauthenticated, "Refresh token missing")
 	}
@@ -129,6 +135,21 @@ func (s *Service) Refresh(ctx context.Context, c *principal.Caller, raw string, 
 		s.revokeFamily(ctx, sess.Family)
 		return nil, errs.New(errs.Forbidden, "Refresh token mismatch")
 	}
+	users, err := s.users(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	// An unverified user is refused before the token is used up, so that
+	// it still works once the e-mail is verified.
+	if c.Snapshot.Project.Auth.RequireEmailVerification {
+		u, err := findUser(ctx, users, bson.D{{Key: "_id", Value: sess.UserID}})
+		if err != nil {
+			return nil, err
+		}
+		if u != nil && !u.Verified {
+			return nil, errs.New(errs.Forbidden, MsgVerifyFirst)
+		}
+	}
 	// Use the session up atomically: of two concurrent refreshes with the
 	// same token only one wins; the other is a reuse.
 	res, err := s.sessions.UpdateOne(ctx,
@@ -141,14 +162,6 @@ func (s *Service) Refresh(ctx context.Context, c *principal.Caller, raw string, 
 		s.revokeFamily(ctx, sess.Family)
 		return nil, errs.New(errs.Forbidden, "Refresh token is invalid or already used")
 	}
-	if !c.Snapshot.Project.Auth.Enabled {
-		s.revokeFamily(ctx, sess.Family)
-		return nil, errs.New(errs.Unauthenticated, "Project auth is unavailable")
-	}
-	users, err := s.users(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	u, err := findUser(ctx, users, bson.D{{Key: "_id", Value: sess.UserID}})
 	if err != nil {
 		return nil, err
@@ -156,9 +169,6 @@ func (s *Service) Refresh(ctx context.Context, c *principal.Caller, raw string, 
 	if u == nil {
 		s.revokeFamily(ctx, sess.Family)
 		return nil, errs.New(errs.Unauthenticated, "User not found for refresh token")
-	}
-	if c.Snapshot.Project.Auth.RequireEmailVerification && !u.Verified {
-		return nil, errs.New(errs.Forbidden, MsgVerifyFirst)
 	}
 	t, err := s.issue(ctx, c, sess.UserID, cl, sess.Family, sess.ID)
 	if err != nil {
@@ -172,8 +182,12 @@ func (s *Service) Refresh(ctx context.Context, c *principal.Caller, raw string, 
 }
 
 // Logout revokes the session of a refresh token when it is valid; any
-// other token is ignored. Errors: Forbidden (another project's session).
+// other token is ignored. Errors: Forbidden (auth disabled, another
+// project's session).
 func (s *Service) Logout(ctx context.Context, c *principal.Caller, raw string) error {
+	if err := ready(c); err != nil {
+		return err
+	}
 	if !refreshRE.MatchString(raw) {
 		return nil
 	}

@@ -72,12 +72,26 @@ func withoutSecrets(d bson.D) bson.D {
 	return out
 }
 
+// isPrivileged reports whether key, or the field a dotted key reaches
+// into ("authProviders.0"), is set only by the server.
 func isPrivileged(key string) bool {
-	k := strings.TrimSpace(key)
+	k, _, _ := strings.Cut(strings.TrimSpace(key), ".")
+	k = strings.TrimSpace(k)
 	for _, p := range privileged {
 		if strings.EqualFold(k, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// passwordBytes is what bcrypt hashes: the first 72 bytes of the password,
+// as the original's bcryptjs does (Go's bcrypt refuses longer input, and
+// passwords may be 100 characters).
+func passwordBytes(pw string) []byte {
+	b := []byte(pw)
+	if len(b) > 72 {
+		b = b[:72]
+	}
+	return b
 }
