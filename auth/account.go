@@ -24,19 +24,26 @@ import (
 // Errors: Unauthenticated with "Access Denied: No Token Provided" or
 // invalidMsg.
 func (s *Service) bearerUser(c *principal.Caller, authorization, invalidMsg string) (bson.ObjectID, error) {
+	id, _, err := s.bearerSession(c, authorization, invalidMsg)
+	return id, err
+}
+
+// bearerSession is bearerUser that also returns the session family the
+// token was issued with ("" for tokens that name none).
+func (s *Service) bearerSession(c *principal.Caller, authorization, invalidMsg string) (bson.ObjectID, string, error) {
 	tok, ok := principal.Bearer(authorization)
 	if !ok {
-		return bson.ObjectID{}, errs.New(errs.Unauthenticated, "Access Denied: No Token Provided")
+		return bson.ObjectID{}, "", errs.New(errs.Unauthenticated, "Access Denied: No Token Provided")
 	}
-	uid, err := usertoken.Verify(c.Snapshot.JWTSecret, c.Snapshot.Project.ID.Hex(), tok, s.now())
+	claims, err := usertoken.VerifyClaims(c.Snapshot.JWTSecret, c.Snapshot.Project.ID.Hex(), tok, s.now())
 	if err != nil {
-		return bson.ObjectID{}, errs.New(errs.Unauthenticated, "%s", invalidMsg)
+		return bson.ObjectID{}, "", errs.New(errs.Unauthenticated, "%s", invalidMsg)
 	}
-	id, err := bson.ObjectIDFromHex(uid)
+	id, err := bson.ObjectIDFromHex(claims.UserID)
 	if err != nil {
-		return bson.ObjectID{}, errs.New(errs.Unauthenticated, "%s", invalidMsg)
+		return bson.ObjectID{}, "", errs.New(errs.Unauthenticated, "%s", invalidMsg)
 	}
-	return id, nil
+	return id, claims.SessionID, nil
 }
 
 // Me returns the signed-in user's document without its password hash.
@@ -150,14 +157,14 @@ func (s *Service) UpdateProfile(ctx context.Context, c *principal.Caller, author
 func utf8Len(s string) int { return len([]rune(s)) }
 
 // ChangePassword replaces the signed-in user's password after checking
-// the current one, and revokes the user's other sessions (those not of
-// the refresh token the request carried). Errors: Forbidden,
+// the current one, and revokes the user's other sessions (all but the one
+// of the refresh token the request carried, else of the access token). Errors: Forbidden,
 // Unauthenticated, Invalid, NotFound.
 func (s *Service) ChangePassword(ctx context.Context, c *principal.Caller, authorization, refreshToken string, body any) error {
 	if err := ready(c); err != nil {
 		return err
 	}
-	id, err := s.bearerUser(c, authorization, "Access Denied: Invalid or expired token")
+	id, family, err := s.bearerSession(c, authorization, "Access Denied: Invalid or expired token")
 	if err != nil {
 		return err
 	}
@@ -196,7 +203,12 @@ func (s *Service) ChangePassword(ctx context.Context, c *principal.Caller, autho
 	if err := s.setPassword(ctx, users, id, next); err != nil {
 		return err
 	}
-	return s.revokeUser(ctx, c.Snapshot.Project.ID, id, s.familyOf(ctx, c, refreshToken))
+	// Spare the caller's own session: the one of the refresh token sent
+	// along, else the one the access token was issued with.
+	if f := s.familyOf(ctx, c, refreshToken); f != "" {
+		family = f
+	}
+	return s.revokeUser(ctx, c.Snapshot.Project.ID, id, family)
 }
 
 func (s *Service) setPassword(ctx context.Context, users *mongo.Collection, id bson.ObjectID, password string) error {

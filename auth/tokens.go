@@ -64,16 +64,16 @@ var refreshRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 // a new family).
 func (s *Service) issue(ctx context.Context, c *principal.Caller, userID bson.ObjectID, cl Client, family, rotatedFrom string) (*Tokens, error) {
 	now := s.now().UTC()
-	access, err := usertoken.Issue(c.Snapshot.JWTSecret, c.Snapshot.Project.ID.Hex(), userID.Hex(), s.cfg.AccessTTL, now)
-	if err != nil {
-		return nil, fmt.Errorf("sign access token: %w", err)
-	}
 	sec := make([]byte, 32)
 	rand.Read(sec)
 	id := newUUID()
 	raw := id + "." + hex.EncodeToString(sec)
 	if family == "" {
 		family = id
+	}
+	access, err := usertoken.IssueForSession(c.Snapshot.JWTSecret, c.Snapshot.Project.ID.Hex(), userID.Hex(), family, s.cfg.AccessTTL, now)
+	if err != nil {
+		return nil, fmt.Errorf("sign access token: %w", err)
 	}
 	sess := session{
 		ID: id, Family: family, ProjectID: c.Snapshot.Project.ID, UserID: userID, Hash: secret.Hash(raw),

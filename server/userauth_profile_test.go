@@ -164,12 +164,21 @@ func TestUserAuthChangePassword(t *testing.T) {
 	u.refreshOK(t, mine.Refresh)
 	u.refresh(other.Refresh).wantError(t, 403, uaMsgUsedRefresh)
 
-	// Without a refresh token every session goes.
+	// Without a refresh token the session the access token belongs to
+	// stays (its id travels in the token), the others go.
 	mine = u.login(t, "ada@example.com", long)
+	other = u.login(t, "ada@example.com", long)
 	u.addLogSecret("third-pw-1")
 	uaWantBody(t, put(mine.Access, map[string]any{"currentPassword": long, "newPassword": "third-pw-1"}, nil), 200, changed)
-	u.refresh(mine.Refresh).wantError(t, 403, uaMsgUsedRefresh)
+	u.refreshOK(t, mine.Refresh)
+	u.refresh(other.Refresh).wantError(t, 403, uaMsgUsedRefresh)
 	u.login(t, "ada@example.com", "third-pw-1")
+
+	// A token that names no session (minted elsewhere) spares none.
+	mine = u.login(t, "ada@example.com", "third-pw-1")
+	u.addLogSecret("fourth-pw-1")
+	uaWantBody(t, put(u.userToken(u.p.ID, ada.UserID), map[string]any{"currentPassword": "third-pw-1", "newPassword": "fourth-pw-1"}, nil), 200, changed)
+	u.refresh(mine.Refresh).wantError(t, 403, uaMsgUsedRefresh)
 	// Access tokens stay valid until they expire.
 	u.meOK(t, mine.Access)
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,12 @@ func TestUserAuthSignup(t *testing.T) {
 	u.wantCookieSet(t, r, rt)
 
 	claims := uaClaims(t, str(b, "accessToken"))
-	uaWantKeys(t, "access token claims", claims, "userId", "projectId", "iat", "exp")
+	// The original's claims, plus sid: the refresh session the token
+	// belongs to.
+	uaWantKeys(t, "access token claims", claims, "userId", "projectId", "sid", "iat", "exp")
+	if sid, _ := claims["sid"].(string); sid == "" || !strings.HasPrefix(rt, sid+".") {
+		t.Errorf("claims sid %v: want the refresh session id %s", claims["sid"], rt[:36])
+	}
 	if claims["userId"] != uid || claims["projectId"] != u.p.ID {
 		t.Errorf("claims: got %v, want userId %s, projectId %s", claims, uid, u.p.ID)
 	}

@@ -17,6 +17,10 @@ type Claims struct {
 	LegacyID  string `json:"_id,omitempty"`
 	ID        string `json:"id,omitempty"`
 	ProjectID string `json:"projectId,omitempty"`
+	// SessionID names the refresh session family the token was issued
+	// with (an addition to the original's claims), so an action taken
+	// with the token, such as a password change, can spare that session.
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -25,9 +29,15 @@ var ErrInvalid = errors.New("invalid or expired user token")
 
 // Issue signs an access token for a user of a project.
 func Issue(secret []byte, projectID, userID string, ttl time.Duration, now time.Time) (string, error) {
+	return IssueForSession(secret, projectID, userID, "", ttl, now)
+}
+
+// IssueForSession signs an access token that names its session family.
+func IssueForSession(secret []byte, projectID, userID, sessionID string, ttl time.Duration, now time.Time) (string, error) {
 	c := Claims{
 		UserID:    userID,
 		ProjectID: projectID,
+		SessionID: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
@@ -41,6 +51,16 @@ func Issue(secret []byte, projectID, userID string, ttl time.Duration, now time.
 // id. Any other algorithm, an expired token or another project's token is
 // ErrInvalid.
 func Verify(secret []byte, projectID, token string, now time.Time) (string, error) {
+	c, err := VerifyClaims(secret, projectID, token, now)
+	if err != nil {
+		return "", err
+	}
+	return c.UserID, nil
+}
+
+// VerifyClaims is Verify returning every claim; UserID is filled from the
+// legacy claims when needed.
+func VerifyClaims(secret []byte, projectID, token string, now time.Time) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}),
@@ -48,10 +68,10 @@ func Verify(secret []byte, projectID, token string, now time.Time) (string, erro
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
-		return "", ErrInvalid
+		return nil, ErrInvalid
 	}
 	if c.ProjectID != "" && c.ProjectID != projectID {
-		return "", ErrInvalid
+		return nil, ErrInvalid
 	}
 	id := c.UserID
 	if id == "" {
@@ -61,7 +81,8 @@ func Verify(secret []byte, projectID, token string, now time.Time) (string, erro
 		id = c.ID
 	}
 	if id == "" {
-		return "", ErrInvalid
+		return nil, ErrInvalid
 	}
-	return id, nil
+	c.UserID = id
+	return &c, nil
 }
