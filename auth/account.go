@@ -286,21 +286,28 @@ func (s *Service) VerifyEmail(ctx context.Context, c *principal.Caller, body any
 	return nil
 }
 
-// ResendVerification e-mails a new verification code.
-// Errors: Forbidden, Invalid, RateLimited.
-func (s *Service) ResendVerification(ctx context.Context, c *principal.Caller, body any) error {
+// userOfEmailBody reads {email} after the auth precondition and finds its
+// user (nil when none). Errors: Forbidden, Invalid.
+func (s *Service) userOfEmailBody(ctx context.Context, c *principal.Caller, body any) (string, *user, error) {
 	if err := ready(c); err != nil {
-		return err
+		return "", nil, err
 	}
 	email, err := checkEmail(body, "")
 	if err != nil {
-		return errs.New(errs.Invalid, "Invalid email format")
+		return "", nil, errs.New(errs.Invalid, "Invalid email format")
 	}
 	users, err := s.users(ctx, c)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	u, err := findUser(ctx, users, bson.D{{Key: "email", Value: email}})
+	return email, u, err
+}
+
+// ResendVerification e-mails a new verification code.
+// Errors: Forbidden, Invalid, RateLimited.
+func (s *Service) ResendVerification(ctx context.Context, c *principal.Caller, body any) error {
+	email, u, err := s.userOfEmailBody(ctx, c, body)
 	if err != nil {
 		return err
 	}
@@ -317,18 +324,7 @@ func (s *Service) ResendVerification(ctx context.Context, c *principal.Caller, b
 // user; it answers the same either way. Errors: Forbidden, Invalid,
 // RateLimited (per address, whether or not it exists).
 func (s *Service) RequestPasswordReset(ctx context.Context, c *principal.Caller, body any) error {
-	if err := ready(c); err != nil {
-		return err
-	}
-	email, err := checkEmail(body, "")
-	if err != nil {
-		return errs.New(errs.Invalid, "Invalid email format")
-	}
-	users, err := s.users(ctx, c)
-	if err != nil {
-		return err
-	}
-	u, err := findUser(ctx, users, bson.D{{Key: "email", Value: email}})
+	email, u, err := s.userOfEmailBody(ctx, c, body)
 	if err != nil {
 		return err
 	}
