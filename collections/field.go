@@ -249,3 +249,39 @@ func refTargets(fields []Field) map[string]string {
 	walk(fields, "")
 	return refs
 }
+
+// FieldSpec is a field as JSON clients describe it: POST /api/schemas
+// ("name", a type in any case) and the admin API's JSON items ("key").
+type FieldSpec struct {
+	Name     string      `json:"name,omitempty"`
+	Key      string      `json:"key,omitempty"`
+	Type     string      `json:"type"`
+	Required bool        `json:"required,omitempty"`
+	Unique   bool        `json:"unique,omitempty"`
+	Ref      string      `json:"ref,omitempty"`
+	Default  any         `json:"default,omitempty"`
+	Format   string      `json:"format,omitempty"`
+	Items    *FieldSpec  `json:"items,omitempty"`
+	Fields   []FieldSpec `json:"fields,omitempty"`
+}
+
+// Field converts the description; Define validates the result.
+func (f FieldSpec) Field() Field {
+	key := f.Key
+	if key == "" {
+		key = f.Name
+	}
+	typ := FieldType(f.Type)
+	if t, ok := ParseFieldType(f.Type); ok {
+		typ = t
+	}
+	out := Field{Key: key, Type: typ, Required: f.Required, Unique: f.Unique, Ref: f.Ref, Default: f.Default, Format: f.Format}
+	for _, s := range f.Fields {
+		out.Fields = append(out.Fields, s.Field())
+	}
+	if f.Items != nil {
+		it := f.Items.Field()
+		out.Items = &it
+	}
+	return out
+}

@@ -87,10 +87,10 @@ func itemsIn(key string, v any) (*collections.Field, error) {
 		return nil, errs.New(errs.Invalid, "field %q: items must be an object like {\"type\": \"String\"}", key)
 	}
 	var it struct {
-		Type   string             `json:"type"`
-		Ref    string             `json:"ref"`
-		Format string             `json:"format"`
-		Fields []itemFieldPayload `json:"fields"`
+		Type   string                  `json:"type"`
+		Ref    string                  `json:"ref"`
+		Format string                  `json:"format"`
+		Fields []collections.FieldSpec `json:"fields"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
@@ -99,34 +99,9 @@ func itemsIn(key string, v any) (*collections.Field, error) {
 	}
 	f := &collections.Field{Type: collections.FieldType(it.Type), Ref: it.Ref, Format: it.Format}
 	for _, sub := range it.Fields {
-		f.Fields = append(f.Fields, sub.field())
+		f.Fields = append(f.Fields, sub.Field())
 	}
 	return f, nil
-}
-
-// itemFieldPayload is a field inside JSON items, with FieldInput's names.
-type itemFieldPayload struct {
-	Key      string             `json:"key"`
-	Type     string             `json:"type"`
-	Required bool               `json:"required"`
-	Unique   bool               `json:"unique"`
-	Ref      string             `json:"ref"`
-	Default  any                `json:"default"`
-	Format   string             `json:"format"`
-	Items    *itemFieldPayload  `json:"items"`
-	Fields   []itemFieldPayload `json:"fields"`
-}
-
-func (p itemFieldPayload) field() collections.Field {
-	f := collections.Field{Key: p.Key, Type: collections.FieldType(p.Type), Required: p.Required, Unique: p.Unique, Ref: p.Ref, Default: p.Default, Format: p.Format}
-	if p.Items != nil {
-		it := p.Items.field()
-		f.Items = &it
-	}
-	for _, s := range p.Fields {
-		f.Fields = append(f.Fields, s.field())
-	}
-	return f
 }
 
 func jsonProblem(err error) string {

@@ -82,41 +82,6 @@ func (a *API) getSchema(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// inputField is a field of POST /api/schemas: "name" (or "key"), a type in
-// any case, and the rest as stored.
-type inputField struct {
-	Name     string       `json:"name"`
-	Key      string       `json:"key"`
-	Type     string       `json:"type"`
-	Required bool         `json:"required"`
-	Unique   bool         `json:"unique"`
-	Ref      string       `json:"ref"`
-	Default  any          `json:"default"`
-	Format   string       `json:"format"`
-	Items    *inputField  `json:"items"`
-	Fields   []inputField `json:"fields"`
-}
-
-func (f inputField) field() collections.Field {
-	key := f.Name
-	if key == "" {
-		key = f.Key
-	}
-	typ := f.Type
-	if t, ok := collections.ParseFieldType(typ); ok {
-		typ = string(t)
-	}
-	out := collections.Field{Key: key, Type: collections.FieldType(typ), Required: f.Required, Unique: f.Unique, Ref: f.Ref, Default: f.Default, Format: f.Format}
-	for _, s := range f.Fields {
-		out.Fields = append(out.Fields, s.field())
-	}
-	if f.Items != nil {
-		it := f.Items.field()
-		out.Items = &it
-	}
-	return out
-}
-
 func (a *API) createSchema(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	body, ok := bodyFrom(r).(bson.D)
@@ -130,8 +95,8 @@ func (a *API) createSchema(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Name   *string      `json:"name"`
-		Fields []inputField `json:"fields"`
+		Name   *string                 `json:"name"`
+		Fields []collections.FieldSpec `json:"fields"`
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		a.fail(w, r, errs.New(errs.Invalid, "Invalid input: %s", strings.TrimPrefix(err.Error(), "json: ")))
@@ -147,7 +112,7 @@ func (a *API) createSchema(w http.ResponseWriter, r *http.Request) {
 	}
 	def := collections.Definition{Name: *in.Name, CreateOnly: true}
 	for _, f := range in.Fields {
-		def.Fields = append(def.Fields, f.field())
+		def.Fields = append(def.Fields, f.Field())
 	}
 	col, err := a.Collections.Define(r.Context(), c.Snapshot.Project, def)
 	if err != nil {
