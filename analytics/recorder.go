@@ -5,6 +5,7 @@
 package analytics
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"sync"
@@ -344,4 +345,36 @@ func (r *Recorder) projects() []bson.ObjectID {
 		out = append(out, id)
 	}
 	return out
+}
+
+// Slot carries, through one request, the project the request turned out
+// to belong to; the transport that resolves the key fills it in.
+type Slot struct {
+	mu      sync.Mutex
+	project bson.ObjectID
+}
+
+type slotKey struct{}
+
+// WithSlot returns a context with an empty slot.
+func WithSlot(ctx context.Context) (context.Context, *Slot) {
+	s := &Slot{}
+	return context.WithValue(ctx, slotKey{}, s), s
+}
+
+// SetProject records which project a request belongs to, when the context
+// has a slot.
+func SetProject(ctx context.Context, id bson.ObjectID) {
+	if s, ok := ctx.Value(slotKey{}).(*Slot); ok {
+		s.mu.Lock()
+		s.project = id
+		s.mu.Unlock()
+	}
+}
+
+// Project returns the recorded project, if any.
+func (s *Slot) Project() (bson.ObjectID, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.project, !s.project.IsZero()
 }

@@ -54,6 +54,17 @@ type ComplexityRoot struct {
 		Token func(childComplexity int) int
 	}
 
+	AnalyticsBucket struct {
+		BytesIn  func(childComplexity int) int
+		BytesOut func(childComplexity int) int
+		Errors   func(childComplexity int) int
+		P50Ms    func(childComplexity int) int
+		P95Ms    func(childComplexity int) int
+		P99Ms    func(childComplexity int) int
+		Requests func(childComplexity int) int
+		Start    func(childComplexity int) int
+	}
+
 	AnalyticsTick struct {
 		At            func(childComplexity int) int
 		Documents     func(childComplexity int) int
@@ -132,9 +143,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Me       func(childComplexity int) int
-		Project  func(childComplexity int, id string) int
-		Projects func(childComplexity int) int
+		AnalyticsHistory   func(childComplexity int, projectID string, from time.Time, to time.Time, resolution model.AnalyticsResolution) int
+		AnalyticsTopRoutes func(childComplexity int, projectID string, from time.Time, to time.Time, limit *int) int
+		Me                 func(childComplexity int) int
+		Project            func(childComplexity int, id string) int
+		Projects           func(childComplexity int) int
+		RecentRequests     func(childComplexity int, projectID string, limit *int) int
 	}
 
 	RLS struct {
@@ -142,6 +156,22 @@ type ComplexityRoot struct {
 		Mode                func(childComplexity int) int
 		OwnerField          func(childComplexity int) int
 		RequireAuthForWrite func(childComplexity int) int
+	}
+
+	RequestLogEntry struct {
+		At        func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Method    func(childComplexity int) int
+		Path      func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
+	RouteStat struct {
+		AvgLatencyMs func(childComplexity int) int
+		Count        func(childComplexity int) int
+		Errors       func(childComplexity int) int
+		Method       func(childComplexity int) int
+		Route        func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -188,6 +218,9 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*admins.Admin, error)
 	Projects(ctx context.Context) ([]*projects.Project, error)
 	Project(ctx context.Context, id string) (*projects.Project, error)
+	AnalyticsHistory(ctx context.Context, projectID string, from time.Time, to time.Time, resolution model.AnalyticsResolution) ([]*model.AnalyticsBucket, error)
+	AnalyticsTopRoutes(ctx context.Context, projectID string, from time.Time, to time.Time, limit *int) ([]*model.RouteStat, error)
+	RecentRequests(ctx context.Context, projectID string, limit *int) ([]*model.RequestLogEntry, error)
 }
 type SubscriptionResolver interface {
 	Analytics(ctx context.Context, projectID string) (<-chan *model.AnalyticsTick, error)
@@ -236,6 +269,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdminSession.Token(childComplexity), true
+
+	case "AnalyticsBucket.bytesIn":
+		if e.ComplexityRoot.AnalyticsBucket.BytesIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.BytesIn(childComplexity), true
+	case "AnalyticsBucket.bytesOut":
+		if e.ComplexityRoot.AnalyticsBucket.BytesOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.BytesOut(childComplexity), true
+	case "AnalyticsBucket.errors":
+		if e.ComplexityRoot.AnalyticsBucket.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.Errors(childComplexity), true
+	case "AnalyticsBucket.p50Ms":
+		if e.ComplexityRoot.AnalyticsBucket.P50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.P50Ms(childComplexity), true
+	case "AnalyticsBucket.p95Ms":
+		if e.ComplexityRoot.AnalyticsBucket.P95Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.P95Ms(childComplexity), true
+	case "AnalyticsBucket.p99Ms":
+		if e.ComplexityRoot.AnalyticsBucket.P99Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.P99Ms(childComplexity), true
+	case "AnalyticsBucket.requests":
+		if e.ComplexityRoot.AnalyticsBucket.Requests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.Requests(childComplexity), true
+	case "AnalyticsBucket.start":
+		if e.ComplexityRoot.AnalyticsBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsBucket.Start(childComplexity), true
 
 	case "AnalyticsTick.at":
 		if e.ComplexityRoot.AnalyticsTick.At == nil {
@@ -613,6 +695,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Project.SiteURL(childComplexity), true
 
+	case "Query.analyticsHistory":
+		if e.ComplexityRoot.Query.AnalyticsHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_analyticsHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AnalyticsHistory(childComplexity, args["projectId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["resolution"].(model.AnalyticsResolution)), true
+	case "Query.analyticsTopRoutes":
+		if e.ComplexityRoot.Query.AnalyticsTopRoutes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_analyticsTopRoutes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AnalyticsTopRoutes(childComplexity, args["projectId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
+
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -636,6 +741,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Projects(childComplexity), true
+	case "Query.recentRequests":
+		if e.ComplexityRoot.Query.RecentRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recentRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecentRequests(childComplexity, args["projectId"].(string), args["limit"].(*int)), true
 
 	case "RLS.enabled":
 		if e.ComplexityRoot.RLS.Enabled == nil {
@@ -661,6 +777,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RLS.RequireAuthForWrite(childComplexity), true
+
+	case "RequestLogEntry.at":
+		if e.ComplexityRoot.RequestLogEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogEntry.At(childComplexity), true
+	case "RequestLogEntry.latencyMs":
+		if e.ComplexityRoot.RequestLogEntry.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogEntry.LatencyMs(childComplexity), true
+	case "RequestLogEntry.method":
+		if e.ComplexityRoot.RequestLogEntry.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogEntry.Method(childComplexity), true
+	case "RequestLogEntry.path":
+		if e.ComplexityRoot.RequestLogEntry.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogEntry.Path(childComplexity), true
+	case "RequestLogEntry.status":
+		if e.ComplexityRoot.RequestLogEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogEntry.Status(childComplexity), true
+
+	case "RouteStat.avgLatencyMs":
+		if e.ComplexityRoot.RouteStat.AvgLatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteStat.AvgLatencyMs(childComplexity), true
+	case "RouteStat.count":
+		if e.ComplexityRoot.RouteStat.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteStat.Count(childComplexity), true
+	case "RouteStat.errors":
+		if e.ComplexityRoot.RouteStat.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteStat.Errors(childComplexity), true
+	case "RouteStat.method":
+		if e.ComplexityRoot.RouteStat.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteStat.Method(childComplexity), true
+	case "RouteStat.route":
+		if e.ComplexityRoot.RouteStat.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteStat.Route(childComplexity), true
 
 	case "Subscription.analytics":
 		if e.ComplexityRoot.Subscription.Analytics == nil {
@@ -965,6 +1143,35 @@ type AnalyticsTick {
   documents: Int!
   users: Int!
 }
+
+# ---- Analytics history (additions) ----
+
+enum AnalyticsResolution { MINUTE HOUR DAY }
+
+type AnalyticsBucket {
+  start: Time!
+  requests: Int!
+  errors: Int!
+  p50Ms: Float!
+  p95Ms: Float!
+  p99Ms: Float!
+  bytesIn: Int!
+  bytesOut: Int!
+}
+
+type RouteStat { method: String!, route: String!, count: Int!, errors: Int!, avgLatencyMs: Float! }
+
+# One request of the recent-requests log: never keys, tokens, query strings or bodies.
+type RequestLogEntry { method: String!, path: String!, status: Int!, latencyMs: Float!, at: Time! }
+
+extend type Query {
+  # Traffic between from and to (at most 10,000 spans), merged across server instances.
+  analyticsHistory(projectId: ID!, from: Time!, to: Time!, resolution: AnalyticsResolution!): [AnalyticsBucket!]!
+  # The busiest routes between from and to.
+  analyticsTopRoutes(projectId: ID!, from: Time!, to: Time!, limit: Int = 10): [RouteStat!]!
+  # The newest requests (at most 50), merged across server instances.
+  recentRequests(projectId: ID!, limit: Int = 50): [RequestLogEntry!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -991,6 +1198,28 @@ func (ec *executionContext) childFields_AdminSession(ctx context.Context, field 
 		return ec.fieldContext_AdminSession_admin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdminSession", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalyticsBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_AnalyticsBucket_start(ctx, field)
+	case "requests":
+		return ec.fieldContext_AnalyticsBucket_requests(ctx, field)
+	case "errors":
+		return ec.fieldContext_AnalyticsBucket_errors(ctx, field)
+	case "p50Ms":
+		return ec.fieldContext_AnalyticsBucket_p50Ms(ctx, field)
+	case "p95Ms":
+		return ec.fieldContext_AnalyticsBucket_p95Ms(ctx, field)
+	case "p99Ms":
+		return ec.fieldContext_AnalyticsBucket_p99Ms(ctx, field)
+	case "bytesIn":
+		return ec.fieldContext_AnalyticsBucket_bytesIn(ctx, field)
+	case "bytesOut":
+		return ec.fieldContext_AnalyticsBucket_bytesOut(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalyticsBucket", field.Name)
 }
 
 func (ec *executionContext) childFields_AnalyticsTick(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1135,6 +1364,38 @@ func (ec *executionContext) childFields_RLS(ctx context.Context, field graphql.C
 		return ec.fieldContext_RLS_requireAuthForWrite(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RLS", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_RequestLogEntry_method(ctx, field)
+	case "path":
+		return ec.fieldContext_RequestLogEntry_path(ctx, field)
+	case "status":
+		return ec.fieldContext_RequestLogEntry_status(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_RequestLogEntry_latencyMs(ctx, field)
+	case "at":
+		return ec.fieldContext_RequestLogEntry_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestLogEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_RouteStat(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_RouteStat_method(ctx, field)
+	case "route":
+		return ec.fieldContext_RouteStat_route(ctx, field)
+	case "count":
+		return ec.fieldContext_RouteStat_count(ctx, field)
+	case "errors":
+		return ec.fieldContext_RouteStat_errors(ctx, field)
+	case "avgLatencyMs":
+		return ec.fieldContext_RouteStat_avgLatencyMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RouteStat", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1463,6 +1724,82 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_analyticsHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "resolution",
+		func(ctx context.Context, v any) (model.AnalyticsResolution, error) {
+			return ec.unmarshalNAnalyticsResolution2githubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsResolution(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolution"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_analyticsTopRoutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1474,6 +1811,28 @@ func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recentRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
 	return args, nil
 }
 
@@ -1664,6 +2023,190 @@ func (ec *executionContext) fieldContext_AdminSession_admin(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AnalyticsBucket_start(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AnalyticsBucket_requests(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalyticsBucket_errors(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalyticsBucket_p50Ms(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_p50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_p50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnalyticsBucket_p95Ms(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_p95Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_p95Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnalyticsBucket_p99Ms(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_p99Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P99Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_p99Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AnalyticsBucket_bytesIn(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_bytesIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BytesIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_bytesIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalyticsBucket_bytesOut(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsBucket_bytesOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BytesOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsBucket_bytesOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsBucket", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AnalyticsTick_at(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsTick) (ret graphql.Marshaler) {
@@ -3275,6 +3818,138 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_analyticsHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analyticsHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AnalyticsHistory(ctx, fc.Args["projectId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["resolution"].(model.AnalyticsResolution))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnalyticsBucket) graphql.Marshaler {
+			return ec.marshalNAnalyticsBucket2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analyticsHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalyticsBucket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_analyticsHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_analyticsTopRoutes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analyticsTopRoutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AnalyticsTopRoutes(ctx, fc.Args["projectId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RouteStat) graphql.Marshaler {
+			return ec.marshalNRouteStat2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRouteStatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analyticsTopRoutes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RouteStat(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_analyticsTopRoutes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recentRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recentRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecentRequests(ctx, fc.Args["projectId"].(string), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RequestLogEntry) graphql.Marshaler {
+			return ec.marshalNRequestLogEntry2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRequestLogEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recentRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestLogEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recentRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3441,6 +4116,236 @@ func (ec *executionContext) _RLS_requireAuthForWrite(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RLS_requireAuthForWrite(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RLS", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RequestLogEntry_method(ctx context.Context, field graphql.CollectedField, obj *model.RequestLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestLogEntry_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestLogEntry_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestLogEntry_path(ctx context.Context, field graphql.CollectedField, obj *model.RequestLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestLogEntry_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestLogEntry_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestLogEntry_status(ctx context.Context, field graphql.CollectedField, obj *model.RequestLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestLogEntry_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestLogEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestLogEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RequestLogEntry_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.RequestLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestLogEntry_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestLogEntry_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestLogEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RequestLogEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.RequestLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestLogEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestLogEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RouteStat_method(ctx context.Context, field graphql.CollectedField, obj *model.RouteStat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteStat_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteStat_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteStat", field, false, false, "String")
+}
+
+func (ec *executionContext) _RouteStat_route(ctx context.Context, field graphql.CollectedField, obj *model.RouteStat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteStat_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Route, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteStat_route(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteStat", field, false, false, "String")
+}
+
+func (ec *executionContext) _RouteStat_count(ctx context.Context, field graphql.CollectedField, obj *model.RouteStat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteStat_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteStat_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteStat", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RouteStat_errors(ctx context.Context, field graphql.CollectedField, obj *model.RouteStat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteStat_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteStat_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteStat", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RouteStat_avgLatencyMs(ctx context.Context, field graphql.CollectedField, obj *model.RouteStat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteStat_avgLatencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvgLatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteStat_avgLatencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteStat", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Subscription_analytics(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -5142,6 +6047,74 @@ func (ec *executionContext) _AdminSession(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var analyticsBucketImplementors = []string{"AnalyticsBucket"}
+
+func (ec *executionContext) _AnalyticsBucket(ctx context.Context, sel ast.SelectionSet, obj *model.AnalyticsBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalyticsBucket")
+		case "start":
+			out.Values[i] = ec._AnalyticsBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requests":
+			out.Values[i] = ec._AnalyticsBucket_requests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._AnalyticsBucket_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50Ms":
+			out.Values[i] = ec._AnalyticsBucket_p50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p95Ms":
+			out.Values[i] = ec._AnalyticsBucket_p95Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p99Ms":
+			out.Values[i] = ec._AnalyticsBucket_p99Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytesIn":
+			out.Values[i] = ec._AnalyticsBucket_bytesIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytesOut":
+			out.Values[i] = ec._AnalyticsBucket_bytesOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var analyticsTickImplementors = []string{"AnalyticsTick"}
 
 func (ec *executionContext) _AnalyticsTick(ctx context.Context, sel ast.SelectionSet, obj *model.AnalyticsTick) graphql.Marshaler {
@@ -5704,6 +6677,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_project(ctx, field)
 				})
+		case "analyticsHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analyticsHistory(ctx, field)
+				})
+		case "analyticsTopRoutes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analyticsTopRoutes(ctx, field)
+				})
+		case "recentRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recentRequests(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -5763,6 +6754,112 @@ func (ec *executionContext) _RLS(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "requireAuthForWrite":
 			out.Values[i] = ec._RLS_requireAuthForWrite(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestLogEntryImplementors = []string{"RequestLogEntry"}
+
+func (ec *executionContext) _RequestLogEntry(ctx context.Context, sel ast.SelectionSet, obj *model.RequestLogEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestLogEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestLogEntry")
+		case "method":
+			out.Values[i] = ec._RequestLogEntry_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._RequestLogEntry_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._RequestLogEntry_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._RequestLogEntry_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._RequestLogEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routeStatImplementors = []string{"RouteStat"}
+
+func (ec *executionContext) _RouteStat(ctx context.Context, sel ast.SelectionSet, obj *model.RouteStat) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routeStatImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RouteStat")
+		case "method":
+			out.Values[i] = ec._RouteStat_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "route":
+			out.Values[i] = ec._RouteStat_route(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RouteStat_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RouteStat_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "avgLatencyMs":
+			out.Values[i] = ec._RouteStat_avgLatencyMs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6181,6 +7278,40 @@ func (ec *executionContext) marshalNAdminSession2ᚖgithubᚗcomᚋurbackendᚋu
 	return ec._AdminSession(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAnalyticsBucket2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnalyticsBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnalyticsBucket2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnalyticsBucket2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsBucket(ctx context.Context, sel ast.SelectionSet, v *model.AnalyticsBucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnalyticsBucket!")
+		return graphql.Null
+	}
+	return ec._AnalyticsBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnalyticsResolution2githubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsResolution(ctx context.Context, v any) (model.AnalyticsResolution, error) {
+	var res model.AnalyticsResolution
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnalyticsResolution2githubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsResolution(ctx context.Context, sel ast.SelectionSet, v model.AnalyticsResolution) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAnalyticsTick2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐAnalyticsTick(ctx context.Context, sel ast.SelectionSet, v *model.AnalyticsTick) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AnalyticsTick!")
@@ -6411,6 +7542,54 @@ func (ec *executionContext) unmarshalNRLSMode2githubᚗcomᚋurbackendᚋurbacke
 
 func (ec *executionContext) marshalNRLSMode2githubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRLSMode(ctx context.Context, sel ast.SelectionSet, v model.RLSMode) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRequestLogEntry2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRequestLogEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequestLogEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequestLogEntry2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRequestLogEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequestLogEntry2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRequestLogEntry(ctx context.Context, sel ast.SelectionSet, v *model.RequestLogEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestLogEntry!")
+		return graphql.Null
+	}
+	return ec._RequestLogEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRouteStat2ᚕᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRouteStatᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RouteStat) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRouteStat2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRouteStat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRouteStat2ᚖgithubᚗcomᚋurbackendᚋurbackendᚋgraphᚋmodelᚐRouteStat(ctx context.Context, sel ast.SelectionSet, v *model.RouteStat) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RouteStat!")
+		return graphql.Null
+	}
+	return ec._RouteStat(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -6688,6 +7867,24 @@ func (ec *executionContext) unmarshalOFieldInput2ᚕᚖgithubᚗcomᚋurbackend�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {

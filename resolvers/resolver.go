@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/urbackend/urbackend/admins"
+	"github.com/urbackend/urbackend/analytics"
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
@@ -21,6 +22,10 @@ type Resolver struct {
 	AdminService      *admins.Service
 	ProjectService    *projects.Service
 	CollectionService *collections.Service
+	// AnalyticsStore merges live and historical traffic across instances.
+	AnalyticsStore *analytics.Store
+	// Usage gives the current totals shown in analytics ticks.
+	Usage Usage
 	// PublicURL is the server's external base URL, for OAuth callback URLs.
 	PublicURL string
 	Logger    *slog.Logger

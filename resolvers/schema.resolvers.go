@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/urbackend/urbackend/admins"
 	"github.com/urbackend/urbackend/collections"
@@ -234,12 +235,81 @@ func (r *queryResolver) Project(ctx context.Context, id string) (*projects.Proje
 	return p, err
 }
 
-// Analytics is the resolver for the analytics field.
-func (r *subscriptionResolver) Analytics(ctx context.Context, projectID string) (<-chan *model.AnalyticsTick, error) {
-	if _, err := r.project(ctx, projectID); err != nil {
+// AnalyticsHistory is the resolver for the analyticsHistory field.
+func (r *queryResolver) AnalyticsHistory(ctx context.Context, projectID string, from time.Time, to time.Time, resolution model.AnalyticsResolution) ([]*model.AnalyticsBucket, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
 		return nil, err
 	}
-	return nil, errs.New(errs.Unavailable, "live analytics are not available in this version of the server")
+	if err := checkRange(from, to); err != nil {
+		return nil, err
+	}
+	buckets, err := r.AnalyticsStore.History(ctx, p.ID, from, to, spanOf(resolution))
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "the range is too long for this resolution")
+	}
+	out := make([]*model.AnalyticsBucket, len(buckets))
+	for i, b := range buckets {
+		out[i] = bucketOut(b)
+	}
+	return out, nil
+}
+
+// AnalyticsTopRoutes is the resolver for the analyticsTopRoutes field.
+func (r *queryResolver) AnalyticsTopRoutes(ctx context.Context, projectID string, from time.Time, to time.Time, limit *int) ([]*model.RouteStat, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRange(from, to); err != nil {
+		return nil, err
+	}
+	n := 10
+	if limit != nil && *limit > 0 && *limit <= 100 {
+		n = *limit
+	}
+	total, err := r.AnalyticsStore.Total(ctx, p.ID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.RouteStat
+	for _, s := range total.TopRoutes(n) {
+		out = append(out, &model.RouteStat{Method: s.Method, Route: s.Route, Count: int(s.Count), Errors: int(s.Errors), AvgLatencyMs: s.AvgLatencyMs})
+	}
+	return out, nil
+}
+
+// RecentRequests is the resolver for the recentRequests field.
+func (r *queryResolver) RecentRequests(ctx context.Context, projectID string, limit *int) ([]*model.RequestLogEntry, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	_, recent, err := r.AnalyticsStore.Live(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	n := 50
+	if limit != nil && *limit >= 0 && *limit < n {
+		n = *limit
+	}
+	if len(recent) > n {
+		recent = recent[:n]
+	}
+	out := make([]*model.RequestLogEntry, len(recent))
+	for i, e := range recent {
+		out[i] = &model.RequestLogEntry{Method: e.Method, Path: e.Path, Status: e.Status, LatencyMs: e.LatencyMs, At: e.At}
+	}
+	return out, nil
+}
+
+// Analytics is the resolver for the analytics field.
+func (r *subscriptionResolver) Analytics(ctx context.Context, projectID string) (<-chan *model.AnalyticsTick, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	return r.ticks(ctx, p), nil
 }
 
 // Admin returns graph.AdminResolver implementation.

@@ -15,6 +15,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/urbackend/urbackend/analytics"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
 	"github.com/urbackend/urbackend/query"
@@ -140,6 +141,7 @@ func (a *API) requireKey(next http.Handler) http.Handler {
 			a.fail(w, r, err)
 			return
 		}
+		analytics.SetProject(r.Context(), c.Snapshot.Project.ID)
 		next.ServeHTTP(w, r.WithContext(principal.WithCaller(r.Context(), c)))
 	})
 }

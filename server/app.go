@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/urbackend/urbackend/admins"
+	"github.com/urbackend/urbackend/analytics"
 	"github.com/urbackend/urbackend/auth"
 	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
@@ -47,8 +48,13 @@ type App struct {
 
 	handler   http.Handler
 	publicURL string
-	stop      context.CancelFunc // stops background work
-	bg        sync.WaitGroup
+
+	Analytics      *analytics.Recorder
+	AnalyticsStore *analytics.Store
+	// storageUsage reports a project's stored file bytes (nil: none).
+	storageUsage func(ctx context.Context, snap *catalog.Snapshot) (int64, error)
+	stop         context.CancelFunc // stops background work
+	bg           sync.WaitGroup
 }
 
 // New starts the database (or connects to the configured one), checks the
@@ -136,7 +142,9 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		PublicURL: a.publicURL,
 	})
 	a.Mailer = mailer.New(a.platform, sender, cfg.MailFrom, cfg.Now)
-	for _, ensure := range []func(context.Context) error{a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
+	a.Analytics = analytics.NewRecorder(cfg.Now)
+	a.AnalyticsStore = analytics.NewStore(a.platform, a.Analytics, a.logger, cfg.Now)
+	for _, ensure := range []func(context.Context) error{a.AnalyticsStore.EnsureIndexes, a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
 		}
@@ -147,7 +155,11 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	a.handler = a.router(a.publicURL)
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
-	a.bg.Add(2)
+	a.bg.Add(3)
+	go func() {
+		defer a.bg.Done()
+		a.AnalyticsStore.Run(bg)
+	}()
 	go func() {
 		defer a.bg.Done()
 		a.Catalog.Run(bg)

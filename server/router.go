@@ -24,7 +24,7 @@ const projectLimitFactor = 10
 
 func (a *App) router(publicURL string) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger), rest.CaseInsensitivePaths)
+	r.Use(requestID, recoverPanics(a.logger), logRequests(a.logger), countRequests(a.Analytics), rest.CaseInsensitivePaths)
 	r.NotFound(rest.NotFound(a.logger))
 	r.MethodNotAllowed(rest.NotFound(a.logger)) // the contract answers any unknown route, any method, with 404
 
@@ -50,6 +50,8 @@ func (a *App) router(publicURL string) http.Handler {
 		AdminService:      a.Admins,
 		ProjectService:    a.Projects,
 		CollectionService: a.Collections,
+		AnalyticsStore:    a.AnalyticsStore,
+		Usage:             usage{a},
 		PublicURL:         publicURL,
 		Logger:            a.logger,
 	}

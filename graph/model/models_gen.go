@@ -18,6 +18,17 @@ type AdminSession struct {
 	Admin *admins.Admin `json:"admin"`
 }
 
+type AnalyticsBucket struct {
+	Start    time.Time `json:"start"`
+	Requests int       `json:"requests"`
+	Errors   int       `json:"errors"`
+	P50Ms    float64   `json:"p50Ms"`
+	P95Ms    float64   `json:"p95Ms"`
+	P99Ms    float64   `json:"p99Ms"`
+	BytesIn  int       `json:"bytesIn"`
+	BytesOut int       `json:"bytesOut"`
+}
+
 type AnalyticsTick struct {
 	At            time.Time `json:"at"`
 	Requests      int       `json:"requests"`
@@ -122,6 +133,22 @@ type RLSInput struct {
 	RequireAuthForWrite *bool    `json:"requireAuthForWrite,omitempty"`
 }
 
+type RequestLogEntry struct {
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	LatencyMs float64   `json:"latencyMs"`
+	At        time.Time `json:"at"`
+}
+
+type RouteStat struct {
+	Method       string  `json:"method"`
+	Route        string  `json:"route"`
+	Count        int     `json:"count"`
+	Errors       int     `json:"errors"`
+	AvgLatencyMs float64 `json:"avgLatencyMs"`
+}
+
 type Subscription struct {
 }
 
@@ -132,6 +159,63 @@ type UpdateProjectInput struct {
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	DatabaseURI    *string  `json:"databaseUri,omitempty"`
 	MailFrom       *string  `json:"mailFrom,omitempty"`
+}
+
+type AnalyticsResolution string
+
+const (
+	AnalyticsResolutionMinute AnalyticsResolution = "MINUTE"
+	AnalyticsResolutionHour   AnalyticsResolution = "HOUR"
+	AnalyticsResolutionDay    AnalyticsResolution = "DAY"
+)
+
+var AllAnalyticsResolution = []AnalyticsResolution{
+	AnalyticsResolutionMinute,
+	AnalyticsResolutionHour,
+	AnalyticsResolutionDay,
+}
+
+func (e AnalyticsResolution) IsValid() bool {
+	switch e {
+	case AnalyticsResolutionMinute, AnalyticsResolutionHour, AnalyticsResolutionDay:
+		return true
+	}
+	return false
+}
+
+func (e AnalyticsResolution) String() string {
+	return string(e)
+}
+
+func (e *AnalyticsResolution) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AnalyticsResolution(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AnalyticsResolution", str)
+	}
+	return nil
+}
+
+func (e AnalyticsResolution) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AnalyticsResolution) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AnalyticsResolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type FieldType string

@@ -1,0 +1,102 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsSubscribe opens a graphql-transport-ws subscription on the admin API
+// and returns the connection after the subscribe message.
+func wsSubscribe(t *testing.T, e *env, token, query string) *websocket.Conn {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(e.ts.URL, "http") + "/admin/graphql"
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	c, res, err := d.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, res)
+	}
+	t.Cleanup(func() { c.Close() })
+	must := func(v any) {
+		if err := c.WriteJSON(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	var ack map[string]any
+	if err := c.ReadJSON(&ack); err != nil || ack["type"] != "connection_ack" {
+		t.Fatalf("connection_ack: got %v %v", ack, err)
+	}
+	must(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
+	return c
+}
+
+func TestAnalyticsLiveAndHistory(t *testing.T) {
+	e := newEnv(t)
+	tok := e.login()
+	p := e.createProject(tok, map[string]any{"name": "p"})
+	define(e, tok, p.ID, map[string]any{"name": "notes", "fields": []any{}}).ok(t)
+
+	c := wsSubscribe(t, e, tok, `subscription{analytics(projectId:"`+p.ID+`"){at requests errors p50Ms p99Ms requestsToday documents users storageBytes}}`)
+	for range 4 {
+		e.rest(http.MethodPost, "/api/data/notes", restReq{Key: p.SecretKey, Body: map[string]any{"n": 1}})
+	}
+	e.rest(http.MethodGet, "/api/data/missing?key=pk_live_secretvalue", restReq{Key: p.SecretKey})
+
+	deadline := time.Now().Add(15 * time.Second)
+	var tick map[string]any
+	for time.Now().Before(deadline) {
+		_ = c.SetReadDeadline(deadline)
+		var msg struct {
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		if err := c.ReadJSON(&msg); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if msg.Type != "next" {
+			t.Fatalf("got %s %s", msg.Type, msg.Payload)
+		}
+		var p struct {
+			Data struct {
+				Analytics map[string]any `json:"analytics"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(msg.Payload, &p)
+		tick = p.Data.Analytics
+		if tick["requestsToday"].(float64) >= 5 && tick["documents"].(float64) == 4 {
+			break
+		}
+	}
+	if tick["requestsToday"].(float64) != 5 || tick["documents"].(float64) != 4 || tick["users"].(float64) != 0 {
+		t.Fatalf("last tick %v: want requestsToday 5, documents 4, users 0", tick)
+	}
+
+	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	to := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	d := e.gql(tok, `{analyticsHistory(projectId:"`+p.ID+`",from:"`+from+`",to:"`+to+`",resolution:HOUR){requests errors}
+		analyticsTopRoutes(projectId:"`+p.ID+`",from:"`+from+`",to:"`+to+`"){method route count errors}
+		recentRequests(projectId:"`+p.ID+`"){method path status}}`, nil).ok(t)
+	var total, errors float64
+	for _, b := range get(d, "analyticsHistory").([]any) {
+		total += get(b, "requests").(float64)
+		errors += get(b, "errors").(float64)
+	}
+	if total != 5 || errors != 1 {
+		t.Errorf("history: %v requests, %v errors; want 5 and 1", total, errors)
+	}
+	top := get(d, "analyticsTopRoutes").([]any)
+	if len(top) != 2 || str(top[0], "route") != "/api/data/{collection}" || get(top[0], "count") != float64(4) || str(top[0], "method") != "POST" {
+		t.Errorf("top routes: %v", top)
+	}
+	recent, _ := json.Marshal(get(d, "recentRequests"))
+	if !strings.Contains(string(recent), `"path":"/api/data/missing"`) || strings.Contains(string(recent), "pk_live") || strings.Contains(string(recent), "key=") {
+		t.Errorf("recent requests: %s", recent)
+	}
+	e.gql(tok, `{analyticsHistory(projectId:"`+p.ID+`",from:"`+to+`",to:"`+from+`",resolution:MINUTE){requests}}`, nil).
+		fails(t, "BAD_USER_INPUT", "to must be after from")
+}
