@@ -97,6 +97,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	cfg.MasterKey = getenv("UB_MASTER_KEY")
 	cfg.AdminPassword = getenv("UB_ADMIN_PASSWORD")
 	cfg.SMTPURL = getenv("UB_SMTP_URL")
+	cfg.MetricsToken = getenv("UB_METRICS_TOKEN")
 	str(&cfg.MailFrom, "mail-from", "UB_MAIL_FROM", "", "default sender of e-mails, e.g. \"My App <hello@myapp.com>\"")
 	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy, accessTTL, refreshTTL string
 	str(&dbTimeout, "db-timeout", "UB_DB_TIMEOUT", "10s", "how long to wait for MongoDB to answer")
@@ -108,7 +109,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&trustProxy, "trust-proxy", "UB_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (one proxy in front)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD, UB_SMTP_URL.")
+			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD, UB_SMTP_URL, UB_METRICS_TOKEN.")
 		}
 		return cfg, err
 	}

@@ -207,6 +207,9 @@ type Recorder struct {
 	now func() time.Time
 	mu  sync.Mutex
 	ps  map[bson.ObjectID]*project
+	// all counts every request of every project since start (for
+	// /metrics).
+	all *Counts
 	// done holds finished minutes waiting to be flushed.
 	done []minuteBucket
 }
@@ -222,7 +225,7 @@ func NewRecorder(now func() time.Time) *Recorder {
 	if now == nil {
 		now = time.Now
 	}
-	return &Recorder{now: now, ps: map[bson.ObjectID]*project{}}
+	return &Recorder{now: now, ps: map[bson.ObjectID]*project{}, all: newCounts()}
 }
 
 // Record counts one request.
@@ -241,6 +244,15 @@ func (r *Recorder) Record(req Request) {
 	r.roll(req.Project, p, sec)
 	p.cur.add(req)
 	p.min.add(req)
+	r.all.Requests++
+	if req.Status >= 400 {
+		r.all.Errors++
+	}
+	r.all.Status[statusClass(req.Status)]++
+	r.all.Doors[string(req.Door)]++
+	r.all.Latency.observe(req.Latency)
+	r.all.BytesIn += uint64(max(req.BytesIn, 0))
+	r.all.BytesOut += uint64(max(req.BytesOut, 0))
 	e := LogEntry{Method: req.Method, Path: req.Path, Status: req.Status, LatencyMs: float64(req.Latency.Microseconds()) / 1000, At: req.At.UTC()}
 	if len(p.recent) < recentCap {
 		p.recent = append(p.recent, e)
@@ -335,6 +347,19 @@ func (r *Recorder) takeDone(all bool) []minuteBucket {
 	r.done = nil
 	return out
 }
+
+// Totals returns the counts of every request since start (routes not
+// kept), and how many projects had traffic.
+func (r *Recorder) Totals() (*Counts, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := newCounts()
+	out.Merge(r.all)
+	return out, len(r.ps)
+}
+
+// Bounds are the histogram's upper bounds in milliseconds.
+func Bounds() []float64 { return bounds }
 
 // projects lists the projects with live state.
 func (r *Recorder) projects() []bson.ObjectID {

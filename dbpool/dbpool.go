@@ -29,6 +29,9 @@ type Pool struct {
 	// Monitor, when set before the first Client call, observes every
 	// command of every client.
 	Monitor *event.CommandMonitor
+	// PoolMonitor, when set before the first Client call, observes the
+	// connection pools.
+	PoolMonitor *event.PoolMonitor
 
 	mu      sync.Mutex
 	clients map[string]*mongo.Client
@@ -89,7 +92,7 @@ func (p *Pool) Client(ctx context.Context, uri string) (*mongo.Client, error) {
 	}
 	p.mu.Unlock()
 
-	c, err := connect(ctx, uri, p.timeout, p.Monitor)
+	c, err := connect(ctx, uri, p.timeout, p.Monitor, p.PoolMonitor)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +134,10 @@ func (p *Pool) Close(ctx context.Context) error {
 // Connect opens a client for uri and pings it within timeout. Errors:
 // Invalid for a malformed string, Unavailable when it does not answer.
 func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Client, error) {
-	return connect(ctx, uri, timeout, nil)
+	return connect(ctx, uri, timeout, nil, nil)
 }
 
-func connect(ctx context.Context, uri string, timeout time.Duration, mon *event.CommandMonitor) (*mongo.Client, error) {
+func connect(ctx context.Context, uri string, timeout time.Duration, mon *event.CommandMonitor, pmon *event.PoolMonitor) (*mongo.Client, error) {
 	if _, err := ParseURI(uri); err != nil {
 		return nil, err
 	}
@@ -144,6 +147,9 @@ func connect(ctx context.Context, uri string, timeout time.Duration, mon *event.
 		SetAppName("urbackend")
 	if mon != nil {
 		opts.SetMonitor(mon)
+	}
+	if pmon != nil {
+		opts.SetPoolMonitor(pmon)
 	}
 	c, err := mongo.Connect(opts)
 	if err != nil {

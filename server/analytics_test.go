@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/urbackend/urbackend/server"
 )
 
 // wsSubscribe opens a graphql-transport-ws subscription on the admin API
@@ -99,4 +101,33 @@ func TestAnalyticsLiveAndHistory(t *testing.T) {
 	}
 	e.gql(tok, `{analyticsHistory(projectId:"`+p.ID+`",from:"`+to+`",to:"`+from+`",resolution:MINUTE){requests}}`, nil).
 		fails(t, "BAD_USER_INPUT", "to must be after from")
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.MetricsToken = "metrics-secret" })
+	tok := e.login()
+	p := e.createProject(tok, map[string]any{"name": "p"})
+	define(e, tok, p.ID, map[string]any{"name": "notes", "fields": []any{}}).ok(t)
+	e.rest(http.MethodGet, "/api/data/notes", restReq{Key: p.SecretKey})
+	e.rest(http.MethodGet, "/api/data/nope", restReq{Key: p.SecretKey})
+	if r := e.rest(http.MethodGet, "/metrics", restReq{}); r.Status != 401 {
+		t.Fatalf("without the token: got %d, want 401", r.Status)
+	}
+	r := e.rest(http.MethodGet, "/metrics", restReq{Headers: map[string]string{"Authorization": "Bearer metrics-secret"}})
+	for _, want := range []string{
+		`urbackend_requests_total{door="rest"} 2`,
+		`urbackend_responses_total{class="2xx"} 1`,
+		`urbackend_responses_total{class="4xx"} 1`,
+		`urbackend_request_duration_seconds_bucket{le="+Inf"} 2`,
+		`urbackend_request_duration_seconds_count 2`,
+		`urbackend_active_projects 1`,
+		`urbackend_mongo_connections{state="open"}`,
+	} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, r.Body)
+		}
+	}
+	if strings.Contains(r.Body, p.SecretKey) {
+		t.Error("metrics contain a key")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,6 +49,10 @@ type App struct {
 
 	handler   http.Handler
 	publicURL string
+
+	poolStats poolGauge
+	// extraMetrics add series to /metrics (subscriptions, webhook queue).
+	extraMetrics []func(io.Writer)
 
 	Analytics      *analytics.Recorder
 	AnalyticsStore *analytics.Store
@@ -97,6 +102,7 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 
 	a.pool = dbpool.New(cfg.DBTimeout)
 	a.pool.Monitor = cfg.CommandMonitor
+	a.pool.PoolMonitor = a.poolStats.monitor()
 	client, err := a.pool.Client(ctx, uri)
 	if err != nil {
 		if cfg.MongoURI != "" {

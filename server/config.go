@@ -87,6 +87,10 @@ type Config struct {
 	// UserBcryptCost hashes end-user passwords (default 10).
 	UserBcryptCost int
 
+	// MetricsToken protects /metrics with a bearer token when set
+	// (UB_METRICS_TOKEN).
+	MetricsToken string
+
 	// CommandMonitor, when set, observes every command sent to MongoDB
 	// (tests count queries with it).
 	CommandMonitor *event.CommandMonitor

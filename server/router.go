@@ -45,6 +45,7 @@ func (a *App) router(publicURL string) http.Handler {
 		Now:            a.cfg.Now,
 	}
 	api.Mount(r)
+	r.Get("/metrics", a.metricsHandler(a.cfg.MetricsToken))
 
 	res := &resolvers.Resolver{
 		AdminService:      a.Admins,
