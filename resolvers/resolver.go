@@ -11,7 +11,10 @@ import (
 
 	"github.com/urbackend/urbackend/admins"
 	"github.com/urbackend/urbackend/analytics"
+	"github.com/urbackend/urbackend/auth"
+	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/collections"
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
 	"github.com/urbackend/urbackend/projects"
@@ -22,6 +25,9 @@ type Resolver struct {
 	AdminService      *admins.Service
 	ProjectService    *projects.Service
 	CollectionService *collections.Service
+	Catalog           *catalog.Catalog
+	DataService       *data.Service
+	AuthService       *auth.Service
 	// AnalyticsStore merges live and historical traffic across instances.
 	AnalyticsStore *analytics.Store
 	// Usage gives the current totals shown in analytics ticks.

@@ -165,6 +165,76 @@ func (r *mutationResolver) CreateAdmin(ctx context.Context, email string, passwo
 	return r.AdminService.Create(ctx, email, password, by)
 }
 
+// InsertDocument is the resolver for the insertDocument field.
+func (r *mutationResolver) InsertDocument(ctx context.Context, projectID string, collection string, doc any) (any, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	body, err := asObject(doc)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DataService.Insert(ctx, c, collection, body)
+	if err != nil {
+		return nil, err
+	}
+	return plain(d)
+}
+
+// UpdateDocument is the resolver for the updateDocument field.
+func (r *mutationResolver) UpdateDocument(ctx context.Context, projectID string, collection string, id string, set any) (any, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	body, err := asObject(set)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.DataService.Update(ctx, c, collection, id, body)
+	if err != nil {
+		return nil, err
+	}
+	return plain(d)
+}
+
+// DeleteDocument is the resolver for the deleteDocument field.
+func (r *mutationResolver) DeleteDocument(ctx context.Context, projectID string, collection string, id string) (bool, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return false, err
+	}
+	if _, err := r.DataService.Delete(ctx, c, collection, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RevokeUserSessions is the resolver for the revokeUserSessions field.
+func (r *mutationResolver) RevokeUserSessions(ctx context.Context, projectID string, userID string) (bool, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return false, err
+	}
+	if err := r.AuthService.RevokeSessions(ctx, c, userID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// DeleteUser is the resolver for the deleteUser field.
+func (r *mutationResolver) DeleteUser(ctx context.Context, projectID string, userID string) (bool, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return false, err
+	}
+	if err := r.AuthService.DeleteUser(ctx, c, userID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // ID is the resolver for the id field.
 func (r *projectResolver) ID(ctx context.Context, obj *projects.Project) (string, error) {
 	return obj.ID.Hex(), nil
@@ -299,6 +369,40 @@ func (r *queryResolver) RecentRequests(ctx context.Context, projectID string, li
 	out := make([]*model.RequestLogEntry, len(recent))
 	for i, e := range recent {
 		out[i] = &model.RequestLogEntry{Method: e.Method, Path: e.Path, Status: e.Status, LatencyMs: e.LatencyMs, At: e.At}
+	}
+	return out, nil
+}
+
+// Documents is the resolver for the documents field.
+func (r *queryResolver) Documents(ctx context.Context, projectID string, collection string, query *string) (*model.DocumentPage, error) {
+	items, total, err := r.listDocuments(ctx, projectID, collection, query)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DocumentPage{Items: items, Total: total}, nil
+}
+
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, projectID string, search *string, limit *int, skip *int) (*model.EndUserPage, error) {
+	c, err := r.secretCaller(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	list, total, err := r.AuthService.ListUsers(ctx, c, deref(search), int64(deref(limit)), int64(deref(skip)))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.EndUserPage{Items: []*model.EndUser{}, Total: int(total)}
+	for _, u := range list {
+		eu := &model.EndUser{ID: u.ID.Hex(), Email: u.Email, Username: optional(u.Username), Name: optional(u.Name), EmailVerified: u.EmailVerified, AuthProviders: u.AuthProviders}
+		if eu.AuthProviders == nil {
+			eu.AuthProviders = []string{}
+		}
+		if !u.CreatedAt.IsZero() {
+			t := u.CreatedAt
+			eu.CreatedAt = &t
+		}
+		out.Items = append(out.Items, eu)
 	}
 	return out, nil
 }

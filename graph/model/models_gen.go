@@ -77,6 +77,26 @@ type CreatedProject struct {
 	SecretKey string            `json:"secretKey"`
 }
 
+type DocumentPage struct {
+	Items []any `json:"items"`
+	Total int   `json:"total"`
+}
+
+type EndUser struct {
+	ID            string     `json:"id"`
+	Email         string     `json:"email"`
+	Username      *string    `json:"username,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+	EmailVerified bool       `json:"emailVerified"`
+	AuthProviders []string   `json:"authProviders"`
+	CreatedAt     *time.Time `json:"createdAt,omitempty"`
+}
+
+type EndUserPage struct {
+	Items []*EndUser `json:"items"`
+	Total int        `json:"total"`
+}
+
 type Field struct {
 	Key      string    `json:"key"`
 	Type     FieldType `json:"type"`
