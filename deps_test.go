@@ -14,7 +14,7 @@ import (
 // gorilla even indirectly. (net/http arrives indirectly through the
 // MongoDB driver, which is fine.)
 func TestOperationPackagesImportNoTransport(t *testing.T) {
-	ops := []string{"admins", "auth", "catalog", "collections", "data", "dbpool", "errs", "mail", "mailer", "policy", "principal", "projects", "query", "ratelimit", "secret", "usertoken", "validate"}
+	ops := []string{"admins", "auth", "catalog", "collections", "data", "dbpool", "errs", "files", "mail", "mailer", "policy", "principal", "projects", "query", "ratelimit", "secret", "usertoken", "validate"}
 	transports := []string{"github.com/go-chi/chi/v5", "github.com/99designs/gqlgen", "github.com/gorilla/websocket", "github.com/vektah/gqlparser/v2"}
 	for _, pkg := range ops {
 		t.Run(pkg, func(t *testing.T) {

@@ -99,7 +99,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	cfg.SMTPURL = getenv("UB_SMTP_URL")
 	cfg.MetricsToken = getenv("UB_METRICS_TOKEN")
 	str(&cfg.MailFrom, "mail-from", "UB_MAIL_FROM", "", "default sender of e-mails, e.g. \"My App <hello@myapp.com>\"")
-	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy, accessTTL, refreshTTL string
+	var dbTimeout, shutdownTimeout, logLevel, rateLimit, trustProxy, accessTTL, refreshTTL, webhookAllowPrivate string
 	str(&dbTimeout, "db-timeout", "UB_DB_TIMEOUT", "10s", "how long to wait for MongoDB to answer")
 	str(&shutdownTimeout, "shutdown-timeout", "UB_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take on shutdown")
 	str(&accessTTL, "access-token-ttl", "UB_ACCESS_TOKEN_TTL", "15m", "lifetime of end users' access tokens")
@@ -107,6 +107,10 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&logLevel, "log-level", "UB_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&rateLimit, "rate-limit", "UB_RATE_LIMIT_PER_MINUTE", "1000", "requests per client address per minute on /api (a project may use 10x); 0 turns it off")
 	str(&trustProxy, "trust-proxy", "UB_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (one proxy in front)")
+	str(&webhookAllowPrivate, "webhook-allow-private", "UB_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks call loopback, private and link-local addresses and plain http (self-hosted)")
+	var maxFileBytes, storageQuota string
+	str(&maxFileBytes, "max-file-bytes", "UB_MAX_FILE_BYTES", "10485760", "largest stored file, in bytes")
+	str(&storageQuota, "storage-quota-bytes", "UB_STORAGE_QUOTA_BYTES", "0", "storage quota of each project, in bytes; 0 for none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "\nSecrets are read only from the environment: UB_MASTER_KEY, UB_ADMIN_PASSWORD, UB_SMTP_URL, UB_METRICS_TOKEN.")
@@ -134,6 +138,15 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if cfg.TrustProxy, err = strconv.ParseBool(trustProxy); err != nil {
 		return cfg, fmt.Errorf("UB_TRUST_PROXY %q must be true or false", trustProxy)
+	}
+	if cfg.WebhookAllowPrivate, err = strconv.ParseBool(webhookAllowPrivate); err != nil {
+		return cfg, fmt.Errorf("UB_WEBHOOK_ALLOW_PRIVATE %q must be true or false", webhookAllowPrivate)
+	}
+	if cfg.MaxFileBytes, err = strconv.ParseInt(maxFileBytes, 10, 64); err != nil || cfg.MaxFileBytes <= 0 {
+		return cfg, fmt.Errorf("UB_MAX_FILE_BYTES %q must be a positive number of bytes", maxFileBytes)
+	}
+	if cfg.StorageQuotaBytes, err = strconv.ParseInt(storageQuota, 10, 64); err != nil || cfg.StorageQuotaBytes < 0 {
+		return cfg, fmt.Errorf("UB_STORAGE_QUOTA_BYTES %q must be a number of bytes, 0 for no quota", storageQuota)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {

@@ -7,7 +7,9 @@
 # master key) whose access tokens live only 2 seconds, so that
 # compat/auth.test.mjs can hold a really expired access token and watch the
 # SDK's silent refresh-and-retry. Installs the pinned SDK (npm ci) and runs
-# compat/sdk.test.mjs, then compat/auth.test.mjs, with node:test. The
+# compat/sdk.test.mjs, then compat/auth.test.mjs, then
+# compat/storage.test.mjs (files through the SDK's storage module), with
+# node:test. The
 # servers are always stopped on exit. Exits non-zero on any failure; on
 # success the output ends with node:test's summary lines.
 set -euo pipefail
@@ -147,7 +149,7 @@ else
 	(cd "$compat_dir" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
-echo "compat: running sdk.test.mjs and auth.test.mjs"
+echo "compat: running sdk.test.mjs, auth.test.mjs and storage.test.mjs"
 test_out="$tmp/test.out"
 set +e
 # One node:test run: the files one after the other, in this order, with
@@ -156,7 +158,7 @@ UB_COMPAT_URL="$base_url" \
 	UB_COMPAT_SHORT_TTL_URL="$short_url" \
 	UB_COMPAT_ADMIN_EMAIL="$admin_email" \
 	UB_COMPAT_ADMIN_PASSWORD="$admin_password" \
-	node "$compat_dir/run-tests.mjs" "$compat_dir/sdk.test.mjs" "$compat_dir/auth.test.mjs" 2>&1 | tee "$test_out"
+	node "$compat_dir/run-tests.mjs" "$compat_dir/sdk.test.mjs" "$compat_dir/auth.test.mjs" "$compat_dir/storage.test.mjs" 2>&1 | tee "$test_out"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -174,6 +174,79 @@ func (s *Service) Update(ctx context.Context, c *principal.Caller, name, id stri
 	return Doc(doc), nil
 }
 
+// Replace replaces a document's fields with body, validated as a full
+// document like an insert: fields left out are removed (or take their
+// defaults), _id and createdAt are kept, updatedAt is set. The policy
+// checks are Update's; under RLS the owner may not change, and an owner
+// field left out of body keeps its stored value.
+// Errors: Forbidden, NotFound, Unauthenticated, Invalid, Conflict.
+func (s *Service) Replace(ctx context.Context, c *principal.Caller, name, id string, body any) (Doc, error) {
+	col, filter, err := s.owned(ctx, c, name, id, body)
+	if err != nil {
+		return nil, err
+	}
+	var stored bson.D
+	err = s.coll(c, name).FindOne(ctx, filter).Decode(&stored)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errs.New(errs.NotFound, "Document not found.")
+	}
+	if err != nil {
+		return nil, readErr(err, "Failed to fetch data.")
+	}
+	if len(filter) > 1 { // owner-constrained: keep the owner
+		body = withOwner(body, filter[1])
+	}
+	doc, err := validate.Insert(col.Fields, body)
+	if err != nil {
+		return nil, err
+	}
+	repl := make(bson.D, 0, len(doc)+3)
+	for _, e := range doc {
+		if e.Key != "_id" && e.Key != "createdAt" {
+			repl = append(repl, e)
+		}
+	}
+	if v, ok := Doc(stored).Get("createdAt"); ok {
+		repl = append(repl, bson.E{Key: "createdAt", Value: v})
+	}
+	repl = append(repl, bson.E{Key: "updatedAt", Value: s.timestamp()})
+	if v, ok := Doc(stored).Get("__v"); ok {
+		repl = append(repl, bson.E{Key: "__v", Value: v})
+	}
+	var out bson.D
+	err = s.coll(c, name).FindOneAndReplace(ctx, filter, repl, options.FindOneAndReplace().SetReturnDocument(options.After)).Decode(&out)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errs.New(errs.NotFound, "Document not found.")
+	}
+	if err != nil {
+		return nil, writeErr(err, "Failed to update data.")
+	}
+	oid, _ := filter[0].Value.(bson.ObjectID)
+	s.emit(ctx, c, name, OpUpdate, oid, Doc(out))
+	return Doc(out), nil
+}
+
+// withOwner returns body with the owner entry added when body has no
+// member of that name.
+func withOwner(body any, owner bson.E) any {
+	switch b := body.(type) {
+	case bson.D:
+		if _, ok := Doc(b).Get(owner.Key); !ok {
+			return append(b[:len(b):len(b)], owner)
+		}
+	case map[string]any:
+		if _, ok := b[owner.Key]; !ok {
+			m := make(map[string]any, len(b)+1)
+			for k, v := range b {
+				m[k] = v
+			}
+			m[owner.Key] = owner.Value
+			return m
+		}
+	}
+	return body
+}
+
 // Delete removes a document and returns it as it was.
 // Errors: Forbidden, NotFound, Unauthenticated, Invalid.
 func (s *Service) Delete(ctx context.Context, c *principal.Caller, name, id string) (Doc, error) {

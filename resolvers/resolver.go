@@ -18,6 +18,7 @@ import (
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
 	"github.com/urbackend/urbackend/projects"
+	"github.com/urbackend/urbackend/webhooks"
 )
 
 // Resolver holds the dependencies of the admin resolvers.
@@ -32,6 +33,8 @@ type Resolver struct {
 	AnalyticsStore *analytics.Store
 	// Usage gives the current totals shown in analytics ticks.
 	Usage Usage
+	// WebhookService stores webhooks, pings and redelivers.
+	WebhookService *webhooks.Service
 	// PublicURL is the server's external base URL, for OAuth callback URLs.
 	PublicURL string
 	Logger    *slog.Logger

@@ -15,6 +15,7 @@ import (
 	"github.com/urbackend/urbackend/graph"
 	"github.com/urbackend/urbackend/graph/model"
 	"github.com/urbackend/urbackend/projects"
+	"github.com/urbackend/urbackend/webhooks"
 )
 
 // ID is the resolver for the id field.
@@ -235,6 +236,68 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, projectID string, use
 	return true, nil
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, projectID string, input model.CreateWebhookInput) (*model.CreatedWebhook, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	w, sec, err := r.WebhookService.Create(ctx, p.ID, webhooks.CreateInput{
+		Name:    deref(input.Name),
+		URL:     input.URL,
+		Events:  input.Events,
+		Enabled: input.Enabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedWebhook{Webhook: w, Secret: sec}, nil
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, projectID string, id string, input model.UpdateWebhookInput) (*webhooks.Webhook, error) {
+	p, wid, err := r.webhookTarget(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.WebhookService.Update(ctx, p.ID, wid, webhooks.UpdateInput{
+		Name:    input.Name,
+		URL:     input.URL,
+		Events:  input.Events,
+		Enabled: input.Enabled,
+	})
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, projectID string, id string) (bool, error) {
+	p, wid, err := r.webhookTarget(ctx, projectID, id)
+	if err != nil {
+		return false, err
+	}
+	if err := r.WebhookService.Delete(ctx, p.ID, wid); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// PingWebhook is the resolver for the pingWebhook field.
+func (r *mutationResolver) PingWebhook(ctx context.Context, projectID string, id string) (*webhooks.Delivery, error) {
+	p, wid, err := r.webhookTarget(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.WebhookService.Ping(ctx, p.ID, wid)
+}
+
+// RedeliverWebhook is the resolver for the redeliverWebhook field.
+func (r *mutationResolver) RedeliverWebhook(ctx context.Context, projectID string, deliveryID string) (*webhooks.Delivery, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	return r.WebhookService.Redeliver(ctx, p.ID, deliveryID)
+}
+
 // ID is the resolver for the id field.
 func (r *projectResolver) ID(ctx context.Context, obj *projects.Project) (string, error) {
 	return obj.ID.Hex(), nil
@@ -407,6 +470,28 @@ func (r *queryResolver) Users(ctx context.Context, projectID string, search *str
 	return out, nil
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context, projectID string) ([]*webhooks.Webhook, error) {
+	p, err := r.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	return r.WebhookService.List(ctx, p.ID)
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, projectID string, webhookID string, limit *int) ([]*webhooks.Delivery, error) {
+	p, wid, err := r.webhookTarget(ctx, projectID, webhookID)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	if limit != nil {
+		n = *limit
+	}
+	return r.WebhookService.Deliveries(ctx, p.ID, wid, n)
+}
+
 // Analytics is the resolver for the analytics field.
 func (r *subscriptionResolver) Analytics(ctx context.Context, projectID string) (<-chan *model.AnalyticsTick, error) {
 	p, err := r.project(ctx, projectID)
@@ -414,6 +499,11 @@ func (r *subscriptionResolver) Analytics(ctx context.Context, projectID string) 
 		return nil, err
 	}
 	return r.ticks(ctx, p), nil
+}
+
+// ID is the resolver for the id field.
+func (r *webhookResolver) ID(ctx context.Context, obj *webhooks.Webhook) (string, error) {
+	return obj.ID.Hex(), nil
 }
 
 // Admin returns graph.AdminResolver implementation.
@@ -434,6 +524,9 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// Webhook returns graph.WebhookResolver implementation.
+func (r *Resolver) Webhook() graph.WebhookResolver { return &webhookResolver{r} }
+
 type (
 	adminResolver        struct{ *Resolver }
 	collectionResolver   struct{ *Resolver }
@@ -441,4 +534,5 @@ type (
 	projectResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	webhookResolver      struct{ *Resolver }
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/errs"
+	"github.com/urbackend/urbackend/files"
 	"github.com/urbackend/urbackend/mailer"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/ratelimit"
@@ -27,6 +28,10 @@ type API struct {
 	Projects    *projects.Service
 	Auth        *auth.Service
 	Mailer      *mailer.Service
+	// Files stores project files (rest/storage.go); PublicURL is the base
+	// of the signed upload URLs and public file links it hands out.
+	Files     *files.Service
+	PublicURL string
 	// RefreshTTL and SecureCookies shape the refresh-token cookie.
 	RefreshTTL    time.Duration
 	SecureCookies bool
@@ -47,7 +52,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, a.Logger, err)
 }
 
-// Mount adds the REST routes under /api to r.
+// Mount adds the REST routes under /api to r, and the public file links
+// under /files.
 func (a *API) Mount(r chi.Router) {
 	if a.Now == nil {
 		a.Now = time.Now
@@ -56,6 +62,7 @@ func (a *API) Mount(r chi.Router) {
 		r.Use(middleware.StripSlashes, cors, a.ipLimit)
 		r.Get("/health", Health(a.Health, a.Now))
 		r.Get("/userAuth/social/{provider}/callback", a.socialCallback)
+		a.mountStorageRaw(r) // multipart and signed-URL uploads: not JSON
 		r.Group(func(r chi.Router) {
 			r.Use(parseJSON, a.requireKey)
 			r.Route("/data/{collection}", func(r chi.Router) {
@@ -72,8 +79,10 @@ func (a *API) Mount(r chi.Router) {
 			r.With(a.secretOnly).Post("/mail/send", a.sendMail)
 			r.With(a.projectLimit).Get("/schemas/{collection}", a.getSchema)
 			r.With(a.projectLimit, a.secretOnly).Post("/schemas", a.createSchema)
+			a.mountStorage(r)
 		})
 	})
+	a.MountFiles(r)
 }
 
 func (a *API) sendMail(w http.ResponseWriter, r *http.Request) {

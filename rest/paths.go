@@ -14,6 +14,7 @@ var (
 	subSegments = map[string]map[string]string{
 		"data":     {"bulk": "bulk", "aggregate": "aggregate"},
 		"mail":     {"send": "send"},
+		"storage":  canon("upload", "upload-request", "upload-confirm", "file", "all"),
 		"userAuth": canon("signup", "login", "me", "public", "update-profile", "change-password", "verify-email", "resend-verification-otp", "request-password-reset", "reset-password", "refresh-token", "logout", "social"),
 	}
 	socialSegments = canon("github", "google", "start", "callback", "exchange")
@@ -64,7 +65,7 @@ func canonicalPath(p string) string {
 				segs[4] = v
 			}
 		}
-	case "userAuth", "mail":
+	case "userAuth", "mail", "storage":
 		if len(segs) >= 4 {
 			if v, ok := subSegments[top][strings.ToLower(segs[3])]; ok {
 				segs[3] = v

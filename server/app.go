@@ -24,11 +24,14 @@ import (
 	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/embedded"
+	"github.com/urbackend/urbackend/events"
+	"github.com/urbackend/urbackend/files"
 	"github.com/urbackend/urbackend/mail"
 	"github.com/urbackend/urbackend/mailer"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/secret"
 	"github.com/urbackend/urbackend/social"
+	"github.com/urbackend/urbackend/webhooks"
 )
 
 // App is a started server: database, services and HTTP handler.
@@ -46,6 +49,9 @@ type App struct {
 	Data        *data.Service
 	Auth        *auth.Service
 	Mailer      *mailer.Service
+	Events      *events.Bus
+	Webhooks    *webhooks.Service
+	Files       *files.Service
 
 	handler   http.Handler
 	publicURL string
@@ -148,12 +154,29 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		PublicURL: a.publicURL,
 	})
 	a.Mailer = mailer.New(a.platform, sender, cfg.MailFrom, cfg.Now)
+	a.Events = events.New(a.platform, a.logger, events.Options{Now: cfg.Now})
+	a.Data.AddEmitter(a.Events)
+	a.Webhooks = webhooks.New(a.platform, box, a.Events, a.logger, webhooks.Options{
+		AllowPrivate:   cfg.WebhookAllowPrivate,
+		RetrySchedule:  cfg.WebhookRetrySchedule,
+		KeepDeliveries: cfg.WebhookKeepDeliveries,
+		Now:            cfg.Now,
+	})
+	a.Data.AddEmitter(a.Webhooks) // after the bus: it only wakes the dispatcher
+	a.Files = files.New(a.platform, a.Catalog, box.Derive("upload-token"), files.Config{
+		MaxFileBytes: cfg.MaxFileBytes,
+		QuotaBytes:   cfg.StorageQuotaBytes,
+		UploadTTL:    cfg.UploadTTL,
+	}, a.logger, cfg.Now)
 	a.Analytics = analytics.NewRecorder(cfg.Now)
 	a.AnalyticsStore = analytics.NewStore(a.platform, a.Analytics, a.logger, cfg.Now)
-	for _, ensure := range []func(context.Context) error{a.AnalyticsStore.EnsureIndexes, a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes} {
+	for _, ensure := range []func(context.Context) error{a.AnalyticsStore.EnsureIndexes, a.Events.EnsureIndexes, a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes, a.Files.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.Webhooks.EnsureIndexes(ctx); err != nil {
+		return nil, err
 	}
 	if err := a.bootstrapAdmin(ctx); err != nil {
 		return nil, err
@@ -166,6 +189,11 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		defer a.bg.Done()
 		a.AnalyticsStore.Run(bg)
 	}()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.Events.Run(bg)
+	}()
 	go func() {
 		defer a.bg.Done()
 		a.Catalog.Run(bg)
@@ -173,6 +201,16 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	go func() {
 		defer a.bg.Done()
 		a.Auth.Sweep(bg, time.Minute)
+	}()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.Files.Sweep(bg, time.Minute)
+	}()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.Webhooks.Run(bg)
 	}()
 	return a, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/event"
 
+	"github.com/urbackend/urbackend/files"
 	"github.com/urbackend/urbackend/mail"
 	"github.com/urbackend/urbackend/social"
 )
@@ -87,9 +88,29 @@ type Config struct {
 	// UserBcryptCost hashes end-user passwords (default 10).
 	UserBcryptCost int
 
+	// WebhookAllowPrivate lets webhooks call loopback, private, link-local
+	// and metadata addresses, and plain http URLs
+	// (UB_WEBHOOK_ALLOW_PRIVATE; for self-hosted setups and tests).
+	WebhookAllowPrivate bool
+	// WebhookRetrySchedule is the wait before each webhook retry; a
+	// delivery gets len+1 attempts (default 1m, 5m, 15m, 1h, 4h: six).
+	WebhookRetrySchedule []time.Duration
+	// WebhookKeepDeliveries is how many finished deliveries are kept per
+	// webhook (default 100).
+	WebhookKeepDeliveries int
+
 	// MetricsToken protects /metrics with a bearer token when set
 	// (UB_METRICS_TOKEN).
 	MetricsToken string
+
+	// MaxFileBytes is the largest stored file (UB_MAX_FILE_BYTES, default
+	// 10 MiB). StorageQuotaBytes is each project's storage quota
+	// (UB_STORAGE_QUOTA_BYTES); 0, the default, turns it off.
+	// UploadTTL is how long a signed upload URL works, and then how long
+	// an uploaded file waits for its confirmation (default 10m).
+	MaxFileBytes      int64
+	StorageQuotaBytes int64
+	UploadTTL         time.Duration
 
 	// CommandMonitor, when set, observes every command sent to MongoDB
 	// (tests count queries with it).
@@ -128,6 +149,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxFileBytes == 0 {
+		c.MaxFileBytes = files.DefaultMaxFileBytes
+	}
+	if c.UploadTTL == 0 {
+		c.UploadTTL = 10 * time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -177,6 +204,12 @@ func (c *Config) validate() error {
 		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
 			return fmt.Errorf("UB_SMTP_URL: %v", err)
 		}
+	}
+	if c.MaxFileBytes < 0 {
+		return fmt.Errorf("UB_MAX_FILE_BYTES %d must be a positive number of bytes", c.MaxFileBytes)
+	}
+	if c.StorageQuotaBytes < 0 {
+		return fmt.Errorf("UB_STORAGE_QUOTA_BYTES %d must be a number of bytes, 0 for no quota", c.StorageQuotaBytes)
 	}
 	if c.MongoURI != "" && c.MasterKey == "" {
 		return errors.New("UB_MASTER_KEY is required with UB_MONGODB_URI: every instance sharing the database must use the same key (generate one with: openssl rand -hex 32)")

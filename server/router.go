@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/urbackend/urbackend/dashboard"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/gqlhttp"
 	"github.com/urbackend/urbackend/graph"
@@ -35,6 +36,8 @@ func (a *App) router(publicURL string) http.Handler {
 		Projects:       a.Projects,
 		Auth:           a.Auth,
 		Mailer:         a.Mailer,
+		Files:          a.Files,
+		PublicURL:      publicURL,
 		RefreshTTL:     a.cfg.RefreshTokenTTL,
 		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Health:         a,
@@ -48,6 +51,7 @@ func (a *App) router(publicURL string) http.Handler {
 	r.Get("/metrics", a.metricsHandler(a.cfg.MetricsToken))
 
 	res := &resolvers.Resolver{
+		WebhookService:    a.Webhooks,
 		AdminService:      a.Admins,
 		ProjectService:    a.Projects,
 		CollectionService: a.Collections,
@@ -64,6 +68,9 @@ func (a *App) router(publicURL string) http.Handler {
 		InitFunc: a.adminWebsocketInit,
 	})
 	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", admin)
+	r.With(limitBody(a.cfg.MaxBodyBytes)).Handle("/graphql", a.projectGraphQL())
+	// The admin web app; it answers /dashboard itself with a redirect to /dashboard/.
+	r.Handle("/dashboard*", dashboard.Handler())
 	return r
 }
 

@@ -94,7 +94,7 @@ func verifyState(key []byte, token string, now time.Time) (State, error) {
 	if !found {
 		return State{}, errors.New("state has no signature")
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return State{}, fmt.Errorf("decode state signature: %w", err)
 	}
@@ -102,7 +102,7 @@ func verifyState(key []byte, token string, now time.Time) (State, error) {
 	if !hmac.Equal(got, mac(macKey, payload)) {
 		return State{}, errors.New("bad state signature")
 	}
-	body, err := base64.RawURLEncoding.DecodeString(payload)
+	body, err := base64.RawURLEncoding.Strict().DecodeString(payload)
 	if err != nil {
 		return State{}, fmt.Errorf("decode state: %w", err)
 	}
@@ -157,7 +157,7 @@ func seal(key []byte, plaintext string) string {
 }
 
 func open(key []byte, sealed string) (string, error) {
-	data, err := base64.RawURLEncoding.DecodeString(sealed)
+	data, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
 	if err != nil {
 		return "", fmt.Errorf("decode state verifier: %w", err)
 	}

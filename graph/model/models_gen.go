@@ -11,6 +11,7 @@ import (
 
 	"github.com/urbackend/urbackend/admins"
 	"github.com/urbackend/urbackend/projects"
+	"github.com/urbackend/urbackend/webhooks"
 )
 
 type AdminSession struct {
@@ -72,9 +73,21 @@ type CreateProjectInput struct {
 	MailFrom       *string  `json:"mailFrom,omitempty"`
 }
 
+type CreateWebhookInput struct {
+	Name    *string  `json:"name,omitempty"`
+	URL     string   `json:"url"`
+	Events  []string `json:"events"`
+	Enabled *bool    `json:"enabled,omitempty"`
+}
+
 type CreatedProject struct {
 	Project   *projects.Project `json:"project"`
 	SecretKey string            `json:"secretKey"`
+}
+
+type CreatedWebhook struct {
+	Webhook *webhooks.Webhook `json:"webhook"`
+	Secret  string            `json:"secret"`
 }
 
 type DocumentPage struct {
@@ -179,6 +192,13 @@ type UpdateProjectInput struct {
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	DatabaseURI    *string  `json:"databaseUri,omitempty"`
 	MailFrom       *string  `json:"mailFrom,omitempty"`
+}
+
+type UpdateWebhookInput struct {
+	Name    *string  `json:"name,omitempty"`
+	URL     *string  `json:"url,omitempty"`
+	Events  []string `json:"events,omitempty"`
+	Enabled *bool    `json:"enabled,omitempty"`
 }
 
 type AnalyticsResolution string

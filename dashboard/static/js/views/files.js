@@ -1,0 +1,3 @@
+// Placeholder until the admin API has file operations.
+export const FILES_OPERATION = 'files';
+export async function filesView() {}

@@ -1,0 +1,226 @@
+package dynschema
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/urbackend/urbackend/errs"
+	"github.com/urbackend/urbackend/gqlhttp"
+	"github.com/urbackend/urbackend/principal"
+)
+
+// Websockets: the project is chosen by the API key, which a browser can
+// only send in the connection_init payload, after the upgrade. So every
+// /graphql websocket is accepted by one shared gqlgen websocket transport
+// (graphql-transport-ws and graphql-ws, on gorilla/websocket); its
+// InitFunc resolves the caller from the payload (x-api-key,
+// Authorization), falling back to the upgrade request's headers and
+// ?x-api-key= / ?key= query, and checks the Origin against the project's
+// allowed origins like every publishable-key request. Each operation is
+// then handed to the project's own gqlgen server (wsMux), with its
+// extensions, limits, error presenter and field middleware.
+
+// Close codes of a refused connection_init.
+const (
+	closeUnauthenticated = 4401
+	closeForbidden       = 4403
+	closeBadRequest      = 4400
+)
+
+// upgrade is what the upgrade request said, for InitFunc.
+type upgrade struct {
+	key, authorization, origin string
+	req                        Request
+}
+
+type upgradeKey struct{}
+
+// serveWebsocket accepts a websocket on the shared transport.
+func (h *Handler) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	u := upgrade{
+		key:           apiKey(r),
+		authorization: r.Header.Get("Authorization"),
+		origin:        origin(r),
+		req:           h.request(r),
+	}
+	ctx := context.WithValue(r.Context(), upgradeKey{}, u)
+	h.ws.Do(w, r.WithContext(ctx), &wsMux{h: h})
+}
+
+// wsInit resolves a websocket's caller from connection_init.
+func (h *Handler) wsInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	u, _ := ctx.Value(upgradeKey{}).(upgrade)
+	key := ""
+	for k, v := range payload {
+		if s, ok := v.(string); ok && strings.EqualFold(k, "x-api-key") {
+			key = s
+		}
+	}
+	if key == "" {
+		key = u.key
+	}
+	authz := payload.Authorization()
+	if authz == "" {
+		authz = u.authorization
+	}
+	c, err := principal.Resolve(ctx, h.opts.Catalog, principal.Credentials{APIKey: key, Origin: u.origin, Authorization: authz}, h.opts.Now())
+	if err != nil {
+		code := closeBadRequest
+		switch errs.KindOf(err) {
+		case errs.Unauthenticated:
+			code = closeUnauthenticated
+		case errs.Forbidden:
+			code = closeForbidden
+		}
+		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), errs.ClientMessage(err))
+		return ctx, nil, errs.New(errs.KindOf(err), "%s", errs.ClientMessage(err))
+	}
+	req := u.req
+	req.Authorization = authz
+	return WithRequest(principal.WithCaller(ctx, c), req), nil, nil
+}
+
+// wsMux hands each operation of a websocket to its project's executor.
+type wsMux struct {
+	h    *Handler
+	byOp sync.Map // *graphql.OperationContext → *projectServer
+}
+
+var _ graphql.GraphExecutor = (*wsMux)(nil)
+
+// target returns the project's server and a context whose caller holds
+// the project's current snapshot: a long-lived connection follows changes
+// of its collections.
+func (m *wsMux) target(ctx context.Context) (*projectServer, context.Context, error) {
+	c, ok := principal.CallerFrom(ctx)
+	if !ok {
+		return nil, ctx, errs.New(errs.Unauthenticated, "API key not found")
+	}
+	if snap, err := m.h.opts.Catalog.ByID(ctx, c.Snapshot.Project.ID); err == nil && snap != c.Snapshot {
+		cc := *c
+		cc.Snapshot = snap
+		c = &cc
+		ctx = principal.WithCaller(ctx, c)
+	}
+	ps, err := m.h.server(c.Snapshot)
+	return ps, ctx, err
+}
+
+func (m *wsMux) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	ps, ctx, err := m.target(ctx)
+	if err != nil {
+		return &graphql.OperationContext{}, gqlerror.List{m.present(ctx, err)}
+	}
+	opCtx, list := ps.gexec.CreateOperationContext(ctx, params)
+	if len(list) == 0 {
+		m.byOp.Store(opCtx, ps)
+	}
+	return opCtx, list
+}
+
+func (m *wsMux) DispatchOperation(ctx context.Context, opCtx *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	v, ok := m.byOp.LoadAndDelete(opCtx)
+	ps, ctx, err := m.target(ctx)
+	if ok {
+		ps, err = v.(*projectServer), nil
+	}
+	if err != nil {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{m.present(ctx, err)}}), ctx
+	}
+	return ps.gexec.DispatchOperation(ctx, opCtx)
+}
+
+func (m *wsMux) DispatchError(ctx context.Context, list gqlerror.List) *graphql.Response {
+	if ps, ctx, err := m.target(ctx); err == nil {
+		return ps.gexec.DispatchError(ctx, list)
+	}
+	return &graphql.Response{Errors: list}
+}
+
+func (m *wsMux) present(ctx context.Context, err error) *gqlerror.Error {
+	return gqlhttp.ErrorPresenter(m.h.opts.Logger)(ctx, err)
+}
+
+// newWebsocketTransport is the shared websocket transport, configured as
+// gqlhttp configures every GraphQL endpoint's.
+func (h *Handler) newWebsocketTransport() transport.Websocket {
+	return transport.Websocket{
+		Implementation: gorillaWebsocket{upgrader: websocket.Upgrader{
+			ReadBufferSize:  4096,
+			WriteBufferSize: 4096,
+			// The Origin is checked in InitFunc against the project's
+			// allowed origins; credentials never come from cookies.
+			CheckOrigin: func(*http.Request) bool { return true },
+		}},
+		InitFunc:              h.wsInit,
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second,
+	}
+}
+
+// gorillaWebsocket serves gqlgen's websocket transport with
+// gorilla/websocket (as gqlhttp's, which is not exported).
+type gorillaWebsocket struct{ upgrader websocket.Upgrader }
+
+var _ transport.WebsocketImplementation = gorillaWebsocket{}
+
+func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	up := g.upgrader
+	up.Subprotocols = slices.Clone(up.Subprotocols)
+	for _, p := range opts.Subprotocols {
+		if !slices.Contains(up.Subprotocols, p) {
+			up.Subprotocols = append(up.Subprotocols, p)
+		}
+	}
+	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
+	if err != nil {
+		return nil, err
+	}
+	return &gorillaConn{conn: conn}, nil
+}
+
+type gorillaConn struct {
+	conn *websocket.Conn
+	wmu  sync.Mutex // gorilla allows one concurrent writer
+}
+
+var (
+	_ transport.WebsocketConn        = (*gorillaConn)(nil)
+	_ transport.WebsocketReadLimiter = (*gorillaConn)(nil)
+)
+
+func (c *gorillaConn) Close() error { return c.conn.Close() }
+
+func (c *gorillaConn) NextReader() (int, io.Reader, error) {
+	mt, r, err := c.conn.NextReader()
+	if err != nil && websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
+		return mt, nil, transport.ErrWebsocketClosed
+	}
+	return mt, r, err
+}
+
+func (c *gorillaConn) WriteJSON(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.conn.WriteJSON(v)
+}
+
+func (c *gorillaConn) WriteClose(code int, message string) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
+}
+
+func (c *gorillaConn) Subprotocol() string { return c.conn.Subprotocol() }
+
+func (c *gorillaConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
