@@ -97,6 +97,7 @@ func (r *mutationResolver) DeleteProject(ctx context.Context, id string) (bool, 
 	if err := r.ProjectService.Delete(ctx, p.OwnerID, p.ID); err != nil {
 		return false, err
 	}
+	r.deleteProjectWebhooks(ctx, p.ID)
 	return true, nil
 }
 

@@ -21,3 +21,14 @@ func (r *Resolver) webhookTarget(ctx context.Context, projectID, webhookID strin
 	}
 	return p, id, nil
 }
+
+// deleteProjectWebhooks removes a deleted project's webhooks and their
+// deliveries. The project is gone already, so a failure is only logged.
+func (r *Resolver) deleteProjectWebhooks(ctx context.Context, projectID bson.ObjectID) {
+	if r.WebhookService == nil {
+		return
+	}
+	if err := r.WebhookService.DeleteProject(ctx, projectID); err != nil && r.Logger != nil {
+		r.Logger.Warn("delete the webhooks of a deleted project", "project", projectID.Hex(), "err", err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
+	"github.com/urbackend/urbackend/dynschema"
 	"github.com/urbackend/urbackend/embedded"
 	"github.com/urbackend/urbackend/events"
 	"github.com/urbackend/urbackend/files"
@@ -62,6 +63,8 @@ type App struct {
 
 	Analytics      *analytics.Recorder
 	AnalyticsStore *analytics.Store
+	// graphql is the per-project GraphQL handler (set by the router).
+	graphql *dynschema.Handler
 	// storageUsage reports a project's stored file bytes (nil: none).
 	storageUsage func(ctx context.Context, snap *catalog.Snapshot) (int64, error)
 	stop         context.CancelFunc // stops background work
@@ -126,8 +129,8 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	a.Collections = collections.New(a.platform, a.Projects, cfg.Now)
 	a.Projects.SetCollectionStore(a.Collections)
 	a.Catalog = catalog.New(a.platform, a.Projects, a.Collections, a.logger, cfg.Now)
-	a.Projects.SetInvalidator(a.Catalog)
-	a.Collections.SetInvalidator(a.Catalog)
+	a.Projects.SetInvalidator(invalidator{a})
+	a.Collections.SetInvalidator(invalidator{a})
 	a.Data = data.New(a.logger, cfg.Now)
 	a.Data.Engine = a.pool
 	a.publicURL = publicURL(cfg.PublicURL, addr)
@@ -211,6 +214,11 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	go func() {
 		defer a.bg.Done()
 		a.Webhooks.Run(bg)
+	}()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.graphql.Run(bg)
 	}()
 	return a, nil
 }

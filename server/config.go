@@ -62,6 +62,15 @@ type Config struct {
 	// address per minute on /api (a project may use ten times that); 0
 	// turns rate limiting off (UB_RATE_LIMIT_PER_MINUTE, default 1000).
 	RateLimitPerMinute int
+	// WSMaxSubscriptionsPerConnection caps the active subscriptions of one
+	// /graphql websocket (UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION, default
+	// 100); WSMaxConnectionsPerProject caps a project's open /graphql
+	// websockets on one instance (UB_WS_MAX_CONNECTIONS_PER_PROJECT,
+	// default 1000). WSKeepAliveInterval is how often websockets are
+	// pinged (UB_WS_KEEPALIVE_INTERVAL, default 15s).
+	WSMaxSubscriptionsPerConnection int
+	WSMaxConnectionsPerProject      int
+	WSKeepAliveInterval             time.Duration
 	// TrustProxy takes the client address from the last X-Forwarded-For
 	// entry, for a server behind one reverse proxy (UB_TRUST_PROXY).
 	TrustProxy bool
@@ -204,6 +213,15 @@ func (c *Config) validate() error {
 		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
 			return fmt.Errorf("UB_SMTP_URL: %v", err)
 		}
+	}
+	if c.WSMaxSubscriptionsPerConnection < 0 {
+		return fmt.Errorf("UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION %d must be a positive number", c.WSMaxSubscriptionsPerConnection)
+	}
+	if c.WSMaxConnectionsPerProject < 0 {
+		return fmt.Errorf("UB_WS_MAX_CONNECTIONS_PER_PROJECT %d must be a positive number", c.WSMaxConnectionsPerProject)
+	}
+	if c.WSKeepAliveInterval < 0 {
+		return fmt.Errorf("UB_WS_KEEPALIVE_INTERVAL %s must be a positive duration", c.WSKeepAliveInterval)
 	}
 	if c.MaxFileBytes < 0 {
 		return fmt.Errorf("UB_MAX_FILE_BYTES %d must be a positive number of bytes", c.MaxFileBytes)

@@ -346,6 +346,14 @@ func TestWebhookCRUD(t *testing.T) {
 		t.Errorf("after delete: %v", ws)
 	}
 	e.gql(tok, whDeliveriesQ, map[string]any{"p": p.ID, "w": wid}).fails(t, "NOT_FOUND", "webhook")
+
+	// Deleting the project deletes its webhooks (and their sealed secrets).
+	whCreate(t, e, tok, p.ID, r.url(), "*.*")
+	e.gql(tok, `mutation($p:ID!){deleteProject(id:$p)}`, map[string]any{"p": p.ID}).ok(t)
+	pid, _ := bson.ObjectIDFromHex(p.ID)
+	if n, err := testdb.Client(t).Database(e.cfg.PlatformDB).Collection("webhooks").CountDocuments(context.Background(), bson.D{{Key: "projectId", Value: pid}}); err != nil || n != 0 {
+		t.Errorf("webhooks of a deleted project: %d, %v", n, err)
+	}
 }
 
 func TestWebhookRetriesUntilSuccess(t *testing.T) {

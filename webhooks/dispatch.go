@@ -531,8 +531,8 @@ func (s *Service) record(ctx context.Context, d *Delivery, o outcome, final bool
 	case err != nil:
 		s.logger.Warn("webhooks: record attempt", "delivery", d.ID, "err", err)
 		return
-	case res.MatchedCount == 0: // deleted, or the lease ran out and was taken over
-		s.logger.Warn("webhooks: attempt finished after its lease", "delivery", d.ID)
+	case res.MatchedCount == 0: // deleted with its webhook, or the lease ran out and was taken over
+		s.logger.Info("webhooks: attempt not recorded: the delivery was deleted or taken over", "delivery", d.ID)
 		return
 	}
 	attrs := []any{"delivery", d.ID, "webhook", d.WebhookID.Hex(), "event", d.Event, "attempt", n, "status", status, "code", o.code}
