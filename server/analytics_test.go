@@ -122,6 +122,8 @@ func TestMetrics(t *testing.T) {
 		`urbackend_request_duration_seconds_count 2`,
 		`urbackend_active_projects 1`,
 		`urbackend_mongo_connections{state="open"}`,
+		`urbackend_subscriptions 0`,
+		`urbackend_webhook_queue 0`,
 	} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, r.Body)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -49,11 +50,11 @@ func (a *App) metricsHandler(token string) http.HandlerFunc {
 			}
 		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		a.writeMetrics(w)
+		a.writeMetrics(r.Context(), w)
 	}
 }
 
-func (a *App) writeMetrics(w io.Writer) {
+func (a *App) writeMetrics(ctx context.Context, w io.Writer) {
 	all, projects := a.Analytics.Totals()
 	fmt.Fprintln(w, "# HELP urbackend_requests_total Requests that resolved a project, by door and status class.")
 	fmt.Fprintln(w, "# TYPE urbackend_requests_total counter")
@@ -93,6 +94,17 @@ func (a *App) writeMetrics(w io.Writer) {
 	fmt.Fprintln(w, "# HELP urbackend_mongo_connections MongoDB connections of the pool.")
 	fmt.Fprintln(w, "# TYPE urbackend_mongo_connections gauge")
 	fmt.Fprintf(w, "urbackend_mongo_connections{state=\"open\"} %d\nurbackend_mongo_connections{state=\"in_use\"} %d\n", a.poolStats.open.Load(), a.poolStats.inUse.Load())
+	fmt.Fprintln(w, "# HELP urbackend_subscriptions Live GraphQL subscriptions in this instance.")
+	fmt.Fprintln(w, "# TYPE urbackend_subscriptions gauge")
+	fmt.Fprintf(w, "urbackend_subscriptions %d\n", a.Events.Subscribers())
+	if a.graphql != nil {
+		a.graphql.WriteMetrics(w)
+	}
+	if n, err := a.Webhooks.QueueLength(ctx); err == nil {
+		fmt.Fprintln(w, "# HELP urbackend_webhook_queue Webhook deliveries waiting or in flight, all instances.")
+		fmt.Fprintln(w, "# TYPE urbackend_webhook_queue gauge")
+		fmt.Fprintf(w, "urbackend_webhook_queue %d\n", n)
+	}
 	for _, m := range a.extraMetrics {
 		m(w)
 	}

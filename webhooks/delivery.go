@@ -339,3 +339,13 @@ func (s *Service) prune(ctx context.Context, webhookID bson.ObjectID) error {
 	}
 	return nil
 }
+
+// QueueLength counts deliveries waiting for an attempt or being sent, in
+// every project (for /metrics).
+func (s *Service) QueueLength(ctx context.Context) (int64, error) {
+	n, err := s.deliveries.CountDocuments(ctx, bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{StatusPending, StatusDelivering}}}}})
+	if err != nil {
+		return 0, fmt.Errorf("count queued deliveries: %w", err)
+	}
+	return n, nil
+}
