@@ -108,6 +108,10 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&rateLimit, "rate-limit", "UB_RATE_LIMIT_PER_MINUTE", "1000", "requests per client address per minute on /api (a project may use 10x); 0 turns it off")
 	str(&trustProxy, "trust-proxy", "UB_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (one proxy in front)")
 	str(&webhookAllowPrivate, "webhook-allow-private", "UB_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks call loopback, private and link-local addresses and plain http (self-hosted)")
+	var wsMaxSubs, wsMaxConns, wsKeepAlive string
+	str(&wsMaxSubs, "ws-max-subscriptions-per-connection", "UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "active subscriptions per /graphql websocket")
+	str(&wsMaxConns, "ws-max-connections-per-project", "UB_WS_MAX_CONNECTIONS_PER_PROJECT", "1000", "open /graphql websockets per project on this instance")
+	str(&wsKeepAlive, "ws-keepalive-interval", "UB_WS_KEEPALIVE_INTERVAL", "15s", "how often /graphql websockets are pinged")
 	var maxFileBytes, storageQuota string
 	str(&maxFileBytes, "max-file-bytes", "UB_MAX_FILE_BYTES", "10485760", "largest stored file, in bytes")
 	str(&storageQuota, "storage-quota-bytes", "UB_STORAGE_QUOTA_BYTES", "0", "storage quota of each project, in bytes; 0 for none")
@@ -141,6 +145,15 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if cfg.WebhookAllowPrivate, err = strconv.ParseBool(webhookAllowPrivate); err != nil {
 		return cfg, fmt.Errorf("UB_WEBHOOK_ALLOW_PRIVATE %q must be true or false", webhookAllowPrivate)
+	}
+	if cfg.WSMaxSubscriptionsPerConnection, err = strconv.Atoi(wsMaxSubs); err != nil || cfg.WSMaxSubscriptionsPerConnection <= 0 {
+		return cfg, fmt.Errorf("UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION %q must be a positive whole number", wsMaxSubs)
+	}
+	if cfg.WSMaxConnectionsPerProject, err = strconv.Atoi(wsMaxConns); err != nil || cfg.WSMaxConnectionsPerProject <= 0 {
+		return cfg, fmt.Errorf("UB_WS_MAX_CONNECTIONS_PER_PROJECT %q must be a positive whole number", wsMaxConns)
+	}
+	if cfg.WSKeepAliveInterval, err = positiveDuration("UB_WS_KEEPALIVE_INTERVAL", wsKeepAlive); err != nil {
+		return cfg, err
 	}
 	if cfg.MaxFileBytes, err = strconv.ParseInt(maxFileBytes, 10, 64); err != nil || cfg.MaxFileBytes <= 0 {
 		return cfg, fmt.Errorf("UB_MAX_FILE_BYTES %q must be a positive number of bytes", maxFileBytes)

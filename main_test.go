@@ -168,6 +168,9 @@ func TestServeBadSettings(t *testing.T) {
 		{"bad timeout", map[string]string{"UB_DB_TIMEOUT": "soon"}, `UB_DB_TIMEOUT "soon" must be a positive duration`},
 		{"bad public URL", map[string]string{"UB_PUBLIC_URL": "example.com"}, `UB_PUBLIC_URL "example.com" must be an absolute http(s) URL`},
 		{"bad log level", map[string]string{"UB_LOG_LEVEL": "loud"}, `UB_LOG_LEVEL "loud"`},
+		{"bad subscription limit", map[string]string{"UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION": "0"}, `UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION "0" must be a positive whole number`},
+		{"bad connection limit", map[string]string{"UB_WS_MAX_CONNECTIONS_PER_PROJECT": "many"}, `UB_WS_MAX_CONNECTIONS_PER_PROJECT "many" must be a positive whole number`},
+		{"bad keep-alive", map[string]string{"UB_WS_KEEPALIVE_INTERVAL": "0s"}, `UB_WS_KEEPALIVE_INTERVAL "0s" must be a positive duration`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env["UB_ADDR"] == "" {

@@ -9,9 +9,8 @@
 # SDK's silent refresh-and-retry. Installs the pinned SDK (npm ci) and runs
 # compat/sdk.test.mjs, then compat/auth.test.mjs, then
 # compat/storage.test.mjs (files through the SDK's storage module), with
-# node:test. The
-# servers are always stopped on exit. Exits non-zero on any failure; on
-# success the output ends with node:test's summary lines.
+# node:test. The servers are always stopped on exit. Exits non-zero on any
+# failure; on success the output ends with node:test's summary lines.
 set -euo pipefail
 
 compat_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -14,7 +14,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
-import urBackend, { AuthError, StorageError, StorageModule, UrBackendError } from '@urbackend/sdk';
+import urBackend, { AuthError, StorageError, StorageModule, UrBackendError, ValidationError } from '@urbackend/sdk';
 
 const baseUrl = required('UB_COMPAT_URL');
 const adminEmail = required('UB_COMPAT_ADMIN_EMAIL');
@@ -202,7 +202,8 @@ test('storage refusals reach the SDK with the contract messages', async () => {
   );
   await assert.rejects(
     sk.storage.requestUploadUrl('', 'text/plain', 1),
-    expectError(StorageError, {
+    // 400 maps to ValidationError before the storage check (§10.3).
+    expectError(ValidationError, {
       statusCode: 400,
       message: 'filename, contentType, and size are required.',
       endpoint: '/api/storage/upload-request',

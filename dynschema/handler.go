@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -43,11 +44,33 @@ type Options struct {
 	// TrustProxy takes the client address from the last X-Forwarded-For
 	// entry, as the REST API does.
 	TrustProxy bool
+	// Limits are the safety-net rate limits shared with REST (nil:
+	// none). Every HTTP request counts once per client address (before
+	// the key check) and once per project; a websocket counts at the
+	// upgrade (address), at connection_init (project) and per operation
+	// (both).
+	Limits RateLimits
+	// MaxSubscriptionsPerConnection caps a websocket's active
+	// subscriptions (0: DefaultMaxSubscriptionsPerConnection).
+	MaxSubscriptionsPerConnection int
+	// MaxConnectionsPerProject caps a project's open websockets on this
+	// instance (0: DefaultMaxConnectionsPerProject).
+	MaxConnectionsPerProject int
+	// KeepAliveInterval is how often websockets are pinged: "ka" on
+	// graphql-ws, ping (answered by pong, else the socket is closed after
+	// two intervals) on graphql-transport-ws (0: DefaultKeepAliveInterval).
+	KeepAliveInterval time.Duration
+	// SweepInterval is how often Run checks the cached servers (0:
+	// DefaultSweepInterval); IdleTTL is how long an unused one is kept
+	// (0: DefaultIdleTTL).
+	SweepInterval time.Duration
+	IdleTTL       time.Duration
 }
 
 // Handler serves /graphql: each project's schema and gqlgen server are
-// built on first use and cached, and rebuilt when the project's
-// collection definitions change. It also serves a small built-in GraphQL
+// built on first use and cached, rebuilt when the project's collection
+// definitions change, and dropped when the project is deleted, changes
+// (Evict, Sweep) or goes unused (Sweep). It also serves a small built-in GraphQL
 // page to browsers (GET with Accept: text/html).
 type Handler struct {
 	opts Options
@@ -55,6 +78,8 @@ type Handler struct {
 
 	mu       sync.Mutex
 	projects map[bson.ObjectID]*projectServer
+	conns    map[bson.ObjectID]int // open websockets per project
+	open     int                   // open websockets
 }
 
 // projectServer is a project's built schema and server.
@@ -64,7 +89,10 @@ type projectServer struct {
 	exec        *Executor
 	srv         *handler.Server
 	gexec       graphql.GraphExecutor // srv's executor, for websockets
+	used        atomic.Int64          // last use, Unix nanoseconds
 }
+
+func (ps *projectServer) usedAt() time.Time { return time.Unix(0, ps.used.Load()) }
 
 // NewHandler returns the /graphql handler.
 func NewHandler(o Options) *Handler {
@@ -77,25 +105,46 @@ func NewHandler(o Options) *Handler {
 	if o.MaxDepth == 0 {
 		o.MaxDepth = 12
 	}
+	if o.MaxSubscriptionsPerConnection <= 0 {
+		o.MaxSubscriptionsPerConnection = DefaultMaxSubscriptionsPerConnection
+	}
+	if o.MaxConnectionsPerProject <= 0 {
+		o.MaxConnectionsPerProject = DefaultMaxConnectionsPerProject
+	}
+	if o.KeepAliveInterval <= 0 {
+		o.KeepAliveInterval = DefaultKeepAliveInterval
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.IdleTTL <= 0 {
+		o.IdleTTL = DefaultIdleTTL
+	}
 	if o.Deps.Logger == nil {
 		o.Deps.Logger = o.Logger
 	}
 	if o.Deps.Snapshots == nil && o.Catalog != nil {
 		o.Deps.Snapshots = o.Catalog
 	}
-	h := &Handler{opts: o, projects: map[bson.ObjectID]*projectServer{}}
+	h := &Handler{opts: o, projects: map[bson.ObjectID]*projectServer{}, conns: map[bson.ObjectID]int{}}
 	h.ws = h.newWebsocketTransport()
 	return h
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setCORS(w, r)
-	switch {
-	case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	req := h.request(r)
+	if err := h.limitClient(w.Header(), req.IP); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	switch {
 	case isUpgrade(r):
-		h.serveWebsocket(w, r)
+		h.serveWebsocket(w, r, req)
 		return
 	case r.Method == http.MethodGet && r.URL.Query().Get("query") == "" && strings.Contains(r.Header.Get("Accept"), "text/html"):
 		servePlayground(w)
@@ -108,12 +157,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	if err := h.limitProject(w.Header(), c.Snapshot.Project.ID); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	ps, err := h.server(c.Snapshot)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	req := h.request(r)
 	req.Authorization = r.Header.Get("Authorization")
 	ctx := withoutStreaming(WithRequest(principal.WithCaller(r.Context(), c), req))
 	ps.srv.ServeHTTP(w, r.WithContext(ctx))
@@ -127,11 +179,13 @@ func (h *Handler) server(snap *catalog.Snapshot) (*projectServer, error) {
 	id := snap.Project.ID
 	ps := h.projects[id]
 	if ps != nil && ps.snap == snap {
+		ps.used.Store(h.opts.Now().UnixNano())
 		return ps, nil
 	}
 	fp := fingerprint(snap)
 	if ps != nil && ps.fingerprint == fp {
 		ps.snap = snap
+		ps.used.Store(h.opts.Now().UnixNano())
 		return ps, nil
 	}
 	exec, err := NewExecutor(snap, h.opts.Deps)
@@ -146,6 +200,7 @@ func (h *Handler) server(snap *catalog.Snapshot) (*projectServer, error) {
 	srv.Use(DepthLimit{Max: h.opts.MaxDepth})
 	srv.AroundFields(exec.ReadCheck)
 	ps = &projectServer{snap: snap, fingerprint: fp, exec: exec, srv: srv, gexec: captureExecutor(srv)}
+	ps.used.Store(h.opts.Now().UnixNano())
 	h.projects[id] = ps
 	return ps, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/urbackend/urbackend/errs"
@@ -41,23 +42,30 @@ const (
 type upgrade struct {
 	key, authorization, origin string
 	req                        Request
+	conn                       *wsConn
 }
 
 type upgradeKey struct{}
 
-// serveWebsocket accepts a websocket on the shared transport.
-func (h *Handler) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+// serveWebsocket accepts a websocket on the shared transport; it returns
+// when the socket has ended.
+func (h *Handler) serveWebsocket(w http.ResponseWriter, r *http.Request, req Request) {
+	conn := &wsConn{h: h, req: req}
 	u := upgrade{
 		key:           apiKey(r),
 		authorization: r.Header.Get("Authorization"),
 		origin:        origin(r),
-		req:           h.request(r),
+		req:           req,
+		conn:          conn,
 	}
 	ctx := context.WithValue(r.Context(), upgradeKey{}, u)
-	h.ws.Do(w, r.WithContext(ctx), &wsMux{h: h})
+	defer conn.release()
+	h.ws.Do(w, r.WithContext(ctx), &wsMux{h: h, conn: conn})
 }
 
-// wsInit resolves a websocket's caller from connection_init.
+// wsInit resolves a websocket's caller from connection_init, and takes
+// one of its project's connection slots (refused with 4429 over the
+// limit, or over the project's rate limit).
 func (h *Handler) wsInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	u, _ := ctx.Value(upgradeKey{}).(upgrade)
 	key := ""
@@ -82,8 +90,15 @@ func (h *Handler) wsInit(ctx context.Context, payload transport.InitPayload) (co
 		case errs.Forbidden:
 			code = closeForbidden
 		}
-		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), errs.ClientMessage(err))
-		return ctx, nil, errs.New(errs.KindOf(err), "%s", errs.ClientMessage(err))
+		return refuseInit(ctx, code, err)
+	}
+	if u.conn != nil {
+		if err := h.limitProject(nil, c.Snapshot.Project.ID); err != nil {
+			return refuseInit(ctx, closeTooMany, err)
+		}
+		if err := u.conn.acquire(c.Snapshot.Project.ID); err != nil {
+			return refuseInit(ctx, closeTooMany, err)
+		}
 	}
 	req := u.req
 	req.Authorization = authz
@@ -93,6 +108,7 @@ func (h *Handler) wsInit(ctx context.Context, payload transport.InitPayload) (co
 // wsMux hands each operation of a websocket to its project's executor.
 type wsMux struct {
 	h    *Handler
+	conn *wsConn
 	byOp sync.Map // *graphql.OperationContext → *projectServer
 }
 
@@ -134,10 +150,42 @@ func (m *wsMux) DispatchOperation(ctx context.Context, opCtx *graphql.OperationC
 	if ok {
 		ps, err = v.(*projectServer), nil
 	}
+	if err == nil {
+		err = m.limit(ctx)
+	}
+	var done func()
+	if err == nil && opCtx.Operation != nil && opCtx.Operation.Operation == ast.Subscription {
+		done, err = m.conn.startSubscription()
+	}
 	if err != nil {
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{m.present(ctx, err)}}), ctx
 	}
-	return ps.gexec.DispatchOperation(ctx, opCtx)
+	next, ctx := ps.gexec.DispatchOperation(ctx, opCtx)
+	if done == nil {
+		return next, ctx
+	}
+	// The subscription ends when its responses do (before the transport
+	// says complete) or, whatever happens, when its context ends.
+	context.AfterFunc(ctx, done)
+	return func(ctx context.Context) *graphql.Response {
+		r := next(ctx)
+		if r == nil {
+			done()
+		}
+		return r
+	}, ctx
+}
+
+// limit counts one websocket operation against the rate limits REST
+// shares. Errors: RateLimited.
+func (m *wsMux) limit(ctx context.Context) error {
+	if err := m.h.limitClient(nil, m.conn.req.IP); err != nil {
+		return err
+	}
+	if c, ok := principal.CallerFrom(ctx); ok {
+		return m.h.limitProject(nil, c.Snapshot.Project.ID)
+	}
+	return nil
 }
 
 func (m *wsMux) DispatchError(ctx context.Context, list gqlerror.List) *graphql.Response {
@@ -162,9 +210,12 @@ func (h *Handler) newWebsocketTransport() transport.Websocket {
 			// allowed origins; credentials never come from cookies.
 			CheckOrigin: func(*http.Request) bool { return true },
 		}},
-		InitFunc:              h.wsInit,
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc:    h.wsInit,
+		InitTimeout: 10 * time.Second,
+		// graphql-ws gets "ka" messages; graphql-transport-ws gets pings
+		// and must answer pong, or it is closed after two intervals.
+		KeepAlivePingInterval: h.opts.KeepAliveInterval,
+		PingPongInterval:      h.opts.KeepAliveInterval,
 	}
 }
 
@@ -195,8 +246,9 @@ type gorillaConn struct {
 }
 
 var (
-	_ transport.WebsocketConn        = (*gorillaConn)(nil)
-	_ transport.WebsocketReadLimiter = (*gorillaConn)(nil)
+	_ transport.WebsocketConn          = (*gorillaConn)(nil)
+	_ transport.WebsocketReadLimiter   = (*gorillaConn)(nil)
+	_ transport.WebsocketReadDeadliner = (*gorillaConn)(nil)
 )
 
 func (c *gorillaConn) Close() error { return c.conn.Close() }
@@ -224,3 +276,5 @@ func (c *gorillaConn) WriteClose(code int, message string) error {
 func (c *gorillaConn) Subprotocol() string { return c.conn.Subprotocol() }
 
 func (c *gorillaConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+func (c *gorillaConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }

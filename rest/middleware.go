@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -74,20 +75,8 @@ func (a *API) clientIP(r *http.Request) string {
 // ipLimit is the per-client-address safety net (§1.7.1).
 func (a *API) ipLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.IPLimiter.Enabled() {
-			next.ServeHTTP(w, r)
-			return
-		}
-		d := a.IPLimiter.Allow(a.clientIP(r))
-		h := w.Header()
-		secs := strconv.Itoa(int(d.Reset.Seconds() + 0.999))
-		h.Set("RateLimit-Policy", strconv.Itoa(d.Limit)+";w="+strconv.Itoa(int(a.IPLimiter.Window().Seconds())))
-		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("RateLimit-Reset", secs)
-		if !d.Allowed {
-			h.Set("Retry-After", secs)
-			a.fail(w, r, errs.New(errs.RateLimited, "Too many requests, please try again later."))
+		if err := a.LimitClient(w.Header(), a.clientIP(r)); err != nil {
+			a.fail(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -97,23 +86,70 @@ func (a *API) ipLimit(next http.Handler) http.Handler {
 // projectLimit is the per-project safety net (§1.7.2), after the key check.
 func (a *API) projectLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := principal.CallerFrom(r.Context())
-		if !ok || !a.ProjectLimiter.Enabled() {
-			next.ServeHTTP(w, r)
-			return
-		}
-		d := a.ProjectLimiter.Allow(c.Snapshot.Project.ID.Hex())
-		h := w.Header()
-		h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(a.Now().Add(d.Reset).Unix(), 10))
-		if !d.Allowed {
-			h.Set("Retry-After", strconv.Itoa(int(d.Reset.Seconds()+0.999)))
-			a.fail(w, r, errs.New(errs.RateLimited, "Project Rate limit exceeded. Please try again later."))
-			return
+		if c, ok := principal.CallerFrom(r.Context()); ok {
+			if err := a.LimitProject(w.Header(), c.Snapshot.Project.ID); err != nil {
+				a.fail(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// LimitClient counts one request from the client address ip against the
+// per-address limit (IPLimiter), the one limit every door shares: REST and
+// the per-project GraphQL API (whose websockets count each operation).
+// It sets the RateLimit-* headers on h (nil: none) and, over the limit,
+// Retry-After, and returns a RateLimited error.
+func (a *API) LimitClient(h http.Header, ip string) error {
+	if !a.IPLimiter.Enabled() {
+		return nil
+	}
+	d := a.IPLimiter.Allow(ip)
+	secs := strconv.Itoa(int(d.Reset.Seconds() + 0.999))
+	if h != nil {
+		h.Set("RateLimit-Policy", strconv.Itoa(d.Limit)+";w="+strconv.Itoa(int(a.IPLimiter.Window().Seconds())))
+		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+		h.Set("RateLimit-Reset", secs)
+	}
+	if !d.Allowed {
+		if h != nil {
+			h.Set("Retry-After", secs)
+		}
+		return errs.New(errs.RateLimited, "Too many requests, please try again later.")
+	}
+	return nil
+}
+
+// LimitProject counts one request of a project against the per-project
+// limit (ProjectLimiter), shared like LimitClient. It sets the
+// X-RateLimit-* headers on h (nil: none) and, over the limit,
+// Retry-After, and returns a RateLimited error.
+func (a *API) LimitProject(h http.Header, projectID bson.ObjectID) error {
+	if !a.ProjectLimiter.Enabled() {
+		return nil
+	}
+	d := a.ProjectLimiter.Allow(projectID.Hex())
+	if h != nil {
+		h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(a.now().Add(d.Reset).Unix(), 10))
+	}
+	if !d.Allowed {
+		if h != nil {
+			h.Set("Retry-After", strconv.Itoa(int(d.Reset.Seconds()+0.999)))
+		}
+		return errs.New(errs.RateLimited, "Project Rate limit exceeded. Please try again later.")
+	}
+	return nil
+}
+
+func (a *API) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
 }
 
 // requireKey resolves the caller from x-api-key (or ?key=pk_live_…),

@@ -58,7 +58,7 @@ type App struct {
 	publicURL string
 
 	poolStats poolGauge
-	// extraMetrics add series to /metrics (subscriptions, webhook queue).
+	// extraMetrics add series to /metrics.
 	extraMetrics []func(io.Writer)
 
 	Analytics      *analytics.Recorder

@@ -68,7 +68,8 @@ func (a *App) router(publicURL string) http.Handler {
 		InitFunc: a.adminWebsocketInit,
 	})
 	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", admin)
-	r.With(limitBody(a.cfg.MaxBodyBytes)).Handle("/graphql", a.projectGraphQL())
+	// The same limiter instances as REST: one budget whichever door.
+	r.With(limitBody(a.cfg.MaxBodyBytes)).Handle("/graphql", a.projectGraphQL(api))
 	// The admin web app; it answers /dashboard itself with a redirect to /dashboard/.
 	r.Handle("/dashboard*", dashboard.Handler())
 	return r

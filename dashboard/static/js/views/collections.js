@@ -181,6 +181,7 @@ export async function collectionEditorView(ctx) {
   // RLS.
   const rlsBox = h('fieldset', { class: 'card stack rls-box' });
   const rlsErr = h('p', { class: 'field-error', hidden: true, id: nextId('rls-err') });
+  const rlsFields = {};
   function drawRLS() {
     const enabled = h('input', { type: 'checkbox', checked: model.rls.enabled });
     enabled.addEventListener('change', () => { model.rls.enabled = enabled.checked; drawRLS(); rlsBox.querySelector('input').focus(); });
@@ -191,12 +192,14 @@ export async function collectionEditorView(ctx) {
     owner.addEventListener('input', () => { model.rls.ownerField = owner.value; });
     const auth = h('input', { type: 'checkbox', checked: model.rls.requireAuthForWrite, disabled: !model.rls.enabled });
     auth.addEventListener('change', () => { model.rls.requireAuthForWrite = auth.checked; });
+    rlsFields.mode = field('Mode', mode);
+    rlsFields.ownerField = field('Owner field', owner, { hint: 'Holds the owner\'s user id: a String field or a Ref to users (default userId).' });
     mount(rlsBox,
       h('legend', {}, 'Row-level security'),
       h('p', { class: 'muted small' }, 'Off: publishable keys may read, not write. On: signed-in users write their own documents with the publishable key; the owner field is filled in on insert and can never change. The secret key always reads and writes everything.'),
       field('Enable row-level security', enabled, { inline: true }),
-      field('Mode', mode),
-      field('Owner field', owner, { hint: 'Holds the owner\'s user id: a String field or a Ref to users (default userId).' }),
+      rlsFields.mode,
+      rlsFields.ownerField,
       dl,
       field('Require a signed-in user for writes', auth, { inline: true }),
       rlsErr);
@@ -219,6 +222,7 @@ export async function collectionEditorView(ctx) {
     msg.clear();
     nameField.setError(null);
     rlsErr.hidden = true;
+    for (const f of Object.values(rlsFields)) f.setError(null);
     for (const el of form.querySelectorAll('.field-row-error')) { el.hidden = true; el.textContent = ''; }
     for (const el of form.querySelectorAll('.field-row[aria-invalid], .field-row [aria-invalid]')) el.removeAttribute('aria-invalid');
   }
@@ -245,6 +249,12 @@ export async function collectionEditorView(ctx) {
         input.focus();
         return;
       }
+    }
+    const rlsField = /^rls\.ownerField/.test(message) ? rlsFields.ownerField : /^rls\.mode/.test(message) ? rlsFields.mode : null;
+    if (rlsField) {
+      rlsField.setError(message);
+      rlsField.control.focus();
+      return;
     }
     if (/^rls\./.test(message)) {
       rlsErr.textContent = message;

@@ -4,6 +4,7 @@ import { href, navigate, setQuery } from '../router.js';
 
 const PAGE_SIZE = 20;
 const SYSTEM = ['_id', 'createdAt', 'updatedAt'];
+const HIDDEN = [...SYSTEM, '__v'];
 const OPS = [
   ['', 'equals'],
   ['_ne', 'is not'],
@@ -166,7 +167,10 @@ export async function dataView(ctx) {
     } catch (err) {
       if (mine === seq && ctx.alive()) {
         results.removeAttribute('aria-busy');
-        mount(results, errorBox(err, load));
+        mount(results, err.code === 'BAD_USER_INPUT'
+          ? h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'query-error' },
+            h('span', {}, h('strong', {}, 'The server refused this query: '), err.message, ' Change the filters and apply them again.'))
+          : errorBox(err, load));
       }
       return;
     }
@@ -178,7 +182,7 @@ export async function dataView(ctx) {
   function columns(items) {
     if (col.fields.length) return col.fields.slice(0, 6).map((f) => f.key);
     const seen = [];
-    for (const d of items) for (const k of Object.keys(d)) if (!SYSTEM.includes(k) && !seen.includes(k)) seen.push(k);
+    for (const d of items) for (const k of Object.keys(d)) if (!HIDDEN.includes(k) && !seen.includes(k)) seen.push(k);
     return seen.slice(0, 6);
   }
 
@@ -320,9 +324,12 @@ function documentForm(col, doc, close, projectId) {
     }
   } else {
     const body = {};
-    if (doc) for (const [k, v] of Object.entries(doc)) if (!SYSTEM.includes(k)) body[k] = v;
+    if (doc) for (const [k, v] of Object.entries(doc)) if (!HIDDEN.includes(k)) body[k] = v;
     json = h('textarea', { rows: 10, class: 'mono', spellcheck: 'false', 'data-testid': 'doc-json', value: JSON.stringify(doc ? body : { text: 'Hello' }, null, 2) });
-    jsonWrap = field('Document (JSON)', json, { hint: 'A flexible collection takes any JSON object. Keys cannot start with $ or contain dots.' });
+    jsonWrap = field('Document (JSON)', json, {
+      hint: `A flexible collection takes any JSON object. Keys cannot start with $ or contain dots.${doc ? ' A key you remove is set to null.' : ''}`,
+    });
+    json.original = body;
   }
 
   mount(form, msg,
@@ -340,6 +347,10 @@ function documentForm(col, doc, close, projectId) {
       if (json) {
         payload = JSON.parse(json.value);
         if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('The document must be a JSON object.');
+        if (doc) {
+          for (const k of HIDDEN) delete payload[k];
+          for (const k of Object.keys(json.original)) if (!(k in payload)) payload[k] = null;
+        }
       } else {
         payload = {};
         for (const f of col.fields) {
