@@ -304,10 +304,10 @@ test('introspection is accepted by graphql-js: buildClientSchema, printSchema, v
     postsById { title }
   }`);
   assert.deepEqual(validate(schema, bad).map((e) => e.message), [
-    'Cannot query field "body" on type "Posts".',
-    'Field "postsById" argument "id" of type "ID!" is required, but it was not provided.',
     'Int cannot represent non-integer value: "5"',
     'Value "nope" does not exist in "PostsSortField" enum.',
+    'Cannot query field "body" on type "Posts".',
+    'Field "postsById" argument "id" of type "ID!" is required, but it was not provided.',
   ]);
 });
 
@@ -447,11 +447,15 @@ function subscription(c, payload) {
     next(timeoutMs = 10000) {
       if (queue.length) return Promise.resolve(queue.shift());
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((item) => {
+        const waiter = (item) => {
           clearTimeout(t);
           resolve(item);
-        });
+        };
+        const t = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1); // the next event is not lost
+          reject(new Error(`no event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
   };

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Compatibility test against the real TypeScript client, @urbackend/sdk 0.4.8.
+# Compatibility test against the real TypeScript client, @urbackend/sdk 0.4.8,
+# and of the per-project GraphQL API against graphql 16.15.0 and graphql-ws 6.4.2.
 #
 # Builds the server, starts it on a free loopback port with a throw-away
 # data directory (embedded database on a free port too), waits for
 # /api/health, then starts a second instance on the same database (same
 # master key) whose access tokens live only 2 seconds, so that
 # compat/auth.test.mjs can hold a really expired access token and watch the
-# SDK's silent refresh-and-retry. Installs the pinned SDK (npm ci) and runs
-# compat/sdk.test.mjs, then compat/auth.test.mjs, then
-# compat/storage.test.mjs (files through the SDK's storage module), with
-# node:test. The servers are always stopped on exit. Exits non-zero on any
-# failure; on success the output ends with node:test's summary lines.
+# SDK's silent refresh-and-retry. Installs the pinned SDK and GraphQL
+# clients (npm ci) and runs compat/sdk.test.mjs, then compat/auth.test.mjs,
+# then compat/storage.test.mjs (files through the SDK's storage module),
+# then compat/graphql.test.mjs (the per-project GraphQL API through
+# graphql-js, fetch and graphql-ws), with node:test. The servers are
+# always stopped on exit. Exits non-zero on any failure; on success the
+# output ends with node:test's summary lines.
 set -euo pipefail
 
 compat_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -141,14 +144,14 @@ short_pid=$!
 short_url=$(wait_ready "$short_pid" "$short_log")
 echo "compat: second instance ready at $short_url"
 
-echo "compat: installing @urbackend/sdk"
+echo "compat: installing @urbackend/sdk, graphql, graphql-ws and ws"
 if [[ -f "$compat_dir/package-lock.json" ]]; then
 	(cd "$compat_dir" && npm ci --no-audit --no-fund --loglevel=error)
 else
 	(cd "$compat_dir" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
-echo "compat: running sdk.test.mjs, auth.test.mjs and storage.test.mjs"
+echo "compat: running sdk.test.mjs, auth.test.mjs, storage.test.mjs and graphql.test.mjs"
 test_out="$tmp/test.out"
 set +e
 # One node:test run: the files one after the other, in this order, with
@@ -157,12 +160,12 @@ UB_COMPAT_URL="$base_url" \
 	UB_COMPAT_SHORT_TTL_URL="$short_url" \
 	UB_COMPAT_ADMIN_EMAIL="$admin_email" \
 	UB_COMPAT_ADMIN_PASSWORD="$admin_password" \
-	node "$compat_dir/run-tests.mjs" "$compat_dir/sdk.test.mjs" "$compat_dir/auth.test.mjs" "$compat_dir/storage.test.mjs" 2>&1 | tee "$test_out"
+	node "$compat_dir/run-tests.mjs" "$compat_dir/sdk.test.mjs" "$compat_dir/auth.test.mjs" "$compat_dir/storage.test.mjs" "$compat_dir/graphql.test.mjs" 2>&1 | tee "$test_out"
 status=${PIPESTATUS[0]}
 set -e
 
 if [[ $status -ne 0 ]]; then
-	echo "compat: the SDK tests failed (exit $status)" >&2
+	echo "compat: the client tests failed (exit $status)" >&2
 	dump_server_log
 	dump_server_log "$short_log"
 	# Repeat node:test's summary so the output still ends with it.

@@ -125,14 +125,14 @@ type fakeSubscriber struct {
 type fakeSubscription struct {
 	project    bson.ObjectID
 	collection string
-	ch         chan events.Event
+	ch         chan *events.Event
 	closed     chan struct{}
 	once       sync.Once
 	err        error
 }
 
 func (s *fakeSubscriber) Subscribe(projectID bson.ObjectID, collection string, buffer int) Subscription {
-	sub := &fakeSubscription{project: projectID, collection: collection, ch: make(chan events.Event, buffer), closed: make(chan struct{})}
+	sub := &fakeSubscription{project: projectID, collection: collection, ch: make(chan *events.Event, buffer), closed: make(chan struct{})}
 	s.mu.Lock()
 	s.subs = append(s.subs, sub)
 	s.mu.Unlock()
@@ -140,7 +140,7 @@ func (s *fakeSubscriber) Subscribe(projectID bson.ObjectID, collection string, b
 	return sub
 }
 
-func (s *fakeSubscription) C() <-chan events.Event { return s.ch }
+func (s *fakeSubscription) C() <-chan *events.Event { return s.ch }
 func (s *fakeSubscription) Close()                 { s.once.Do(func() { close(s.closed) }) }
 func (s *fakeSubscription) Err() error             { return s.err }
 
@@ -297,10 +297,10 @@ func TestSubscriptionDelivery(t *testing.T) {
 	_, bobs := doc("bob's", f.bob, 50)
 	_, small := doc("few views", f.alice, 5)
 	mine, hers := doc("mine", f.alice, 10)
-	s.ch <- events.Event{Op: "insert", ID: bobs[0].Value.(bson.ObjectID), Doc: bobs}   // not hers
-	s.ch <- events.Event{Op: "insert", ID: small[0].Value.(bson.ObjectID), Doc: small} // filtered out
-	s.ch <- events.Event{Op: "insert", ID: mine, Doc: hers}
-	s.ch <- events.Event{Op: "delete", ID: mine, Doc: hers}
+	s.ch <- &events.Event{Op: "insert", ID: bobs[0].Value.(bson.ObjectID), Doc: bobs}   // not hers
+	s.ch <- &events.Event{Op: "insert", ID: small[0].Value.(bson.ObjectID), Doc: small} // filtered out
+	s.ch <- &events.Event{Op: "insert", ID: mine, Doc: hers}
+	s.ch <- &events.Event{Op: "delete", ID: mine, Doc: hers}
 
 	var resp struct {
 		NotesChanged struct {

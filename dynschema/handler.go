@@ -76,10 +76,12 @@ type Handler struct {
 	opts Options
 	ws   transport.Websocket
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards projects (held while one builds)
 	projects map[bson.ObjectID]*projectServer
-	conns    map[bson.ObjectID]int // open websockets per project
-	open     int                   // open websockets
+
+	cmu   sync.Mutex            // guards conns and open
+	conns map[bson.ObjectID]int // open websockets per project
+	open  int                   // open websockets
 }
 
 // projectServer is a project's built schema and server.

@@ -72,8 +72,8 @@ type wsConn struct {
 // acquire takes a connection slot of the project. Errors: RateLimited.
 func (c *wsConn) acquire(id bson.ObjectID) error {
 	h := c.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.cmu.Lock()
+	defer h.cmu.Unlock()
 	if h.conns[id] >= h.opts.MaxConnectionsPerProject {
 		return errs.New(errs.RateLimited, "Too many websocket connections for this project (limit %d).", h.opts.MaxConnectionsPerProject)
 	}
@@ -89,12 +89,12 @@ func (c *wsConn) release() {
 		return
 	}
 	h := c.h
-	h.mu.Lock()
+	h.cmu.Lock()
 	if h.conns[c.project]--; h.conns[c.project] <= 0 {
 		delete(h.conns, c.project)
 	}
 	h.open--
-	h.mu.Unlock()
+	h.cmu.Unlock()
 	c.held = false
 }
 
@@ -102,11 +102,11 @@ func (c *wsConn) release() {
 // connection; the returned func, called any number of times, ends it.
 // Errors: RateLimited.
 func (c *wsConn) startSubscription() (func(), error) {
-	max := c.h.opts.MaxSubscriptionsPerConnection
+	limit := c.h.opts.MaxSubscriptionsPerConnection
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.subs >= max {
-		return nil, errs.New(errs.RateLimited, "Too many subscriptions on this connection (limit %d). Complete one before starting another.", max)
+	if c.subs >= limit {
+		return nil, errs.New(errs.RateLimited, "Too many subscriptions on this connection (limit %d). Complete one before starting another.", limit)
 	}
 	c.subs++
 	var once sync.Once
@@ -154,8 +154,8 @@ func (h *Handler) Sweep(ctx context.Context) {
 	for id, c := range cached {
 		ps := c.ps
 		drop := now.Sub(ps.usedAt()) > h.opts.IdleTTL
-		if !drop && h.opts.Catalog != nil {
-			snap, err := h.opts.Catalog.ByID(ctx, id)
+		if !drop && h.opts.Deps.Snapshots != nil {
+			snap, err := h.opts.Deps.Snapshots.ByID(ctx, id)
 			switch {
 			case errs.Is(err, errs.NotFound):
 				drop = true
@@ -201,8 +201,11 @@ type Stats struct {
 // Stats reports what the handler holds now.
 func (h *Handler) Stats() Stats {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return Stats{Projects: len(h.projects), Websockets: h.open}
+	n := len(h.projects)
+	h.mu.Unlock()
+	h.cmu.Lock()
+	defer h.cmu.Unlock()
+	return Stats{Projects: n, Websockets: h.open}
 }
 
 // WriteMetrics writes the handler's gauges in the Prometheus text format.

@@ -24,7 +24,7 @@ type Subscriber interface {
 
 // Subscription is one subscriber's stream of events (*events.Subscription).
 type Subscription interface {
-	C() <-chan events.Event
+	C() <-chan *events.Event
 	Close()
 	Err() error
 }
@@ -93,10 +93,8 @@ func (x *Executor) subscribe(ctx context.Context, opCtx *graphql.OperationContex
 		return graphql.OneShot(&graphql.Response{})
 	}
 	l := res.(*live)
-	go func() {
-		<-ctx.Done()
-		l.sub.Close()
-	}()
+	// Not a goroutine per subscriber: they are many and mostly idle.
+	context.AfterFunc(ctx, l.sub.Close)
 	ended := false
 	return func(ctx context.Context) *graphql.Response {
 		for !ended {
@@ -158,7 +156,7 @@ func (r *run) start(ctx context.Context, field string, args map[string]any) (any
 // it read the document (for private RLS: it owns it), under the
 // collection's current definition when a SnapshotSource is set, and the
 // document must match the subscription's filter (for deletes: as it was).
-func (x *Executor) deliverable(ctx context.Context, l *live, ev events.Event) (*change, bool) {
+func (x *Executor) deliverable(ctx context.Context, l *live, ev *events.Event) (*change, bool) {
 	col := l.caller.Snapshot.Collections[l.coll.name]
 	if x.deps.Snapshots != nil {
 		if snap, err := x.deps.Snapshots.ByID(ctx, l.caller.Snapshot.Project.ID); err == nil {

@@ -204,8 +204,10 @@ func (m *wsMux) present(ctx context.Context, err error) *gqlerror.Error {
 func (h *Handler) newWebsocketTransport() transport.Websocket {
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{upgrader: websocket.Upgrader{
-			ReadBufferSize:  4096,
-			WriteBufferSize: 4096,
+			// No buffer sizes: the connection reads and writes through
+			// the buffers the HTTP server already allocated for it (4 KB
+			// each, held until the socket ends) instead of two more of
+			// its own; they do not limit message sizes.
 			// The Origin is checked in InitFunc against the project's
 			// allowed origins; credentials never come from cookies.
 			CheckOrigin: func(*http.Request) bool { return true },

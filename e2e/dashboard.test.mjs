@@ -7,7 +7,8 @@
 // project, define a collection (after a refused definition whose error
 // shows next to its field), insert a document in the browser, find it in
 // the data browser, generate traffic and watch the live analytics move,
-// then the same app at phone width. A failed step saves a screenshot to
+// the same app at phone width, the users, authentication and webhooks
+// views, and deleting the project. A failed step saves a screenshot to
 // e2e/screenshots/ and skips the steps after it.
 
 import { test, before, after } from 'node:test';
@@ -338,6 +339,18 @@ step('works at phone width', async () => {
   const tag = await page.evaluate(() => document.activeElement.tagName);
   assert.ok(['A', 'BUTTON'].includes(tag), `focus went to ${tag}`);
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+step('shows the users, authentication and webhooks views', async () => {
+  const nav = page.getByRole('navigation', { name: 'Project sections' });
+  await page.goto(`${baseUrl}/dashboard/p/${shared.projectId}`);
+  await nav.getByRole('link', { name: 'Users' }).click();
+  await page.getByText('No users yet.').waitFor();
+  await nav.getByRole('link', { name: 'Authentication' }).click();
+  await expectText(page.getByTestId('github-callback-url').locator('xpath=..'), /Copy/);
+  assert.equal(await page.getByTestId('github-callback-url').inputValue(), `${baseUrl}/api/userAuth/social/github/callback`);
+  await nav.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByText('No webhooks yet.').waitFor();
 });
 
 step('deletes the project after confirmation', async () => {

@@ -126,7 +126,7 @@ func recv(t testing.TB, s *Subscription) Event {
 		if !ok {
 			t.Fatalf("subscription closed (err %v), want an event", s.Err())
 		}
-		return ev
+		return *ev
 	case <-time.After(wait):
 		t.Fatal("no event within the deadline")
 	}

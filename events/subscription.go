@@ -16,7 +16,7 @@ const (
 
 // Subscription receives the events of one project's collection.
 type Subscription struct {
-	ch    chan Event
+	ch    chan *Event
 	reg   *registry
 	t     *topic
 	idx   int // position in t.subs, -1 once removed; guarded by t.mu
@@ -24,8 +24,10 @@ type Subscription struct {
 }
 
 // C is the channel of events, in sequence order. It is closed by Close,
-// or by the bus when the subscriber falls behind (see Err).
-func (s *Subscription) C() <-chan Event { return s.ch }
+// or by the bus when the subscriber falls behind (see Err). Every
+// subscriber of the collection receives the same *Event: treat it as
+// read-only.
+func (s *Subscription) C() <-chan *Event { return s.ch }
 
 // Err tells why C was closed: nil after Close (or while open),
 // ErrSlowConsumer when its buffer was full as an event arrived.
@@ -110,7 +112,7 @@ func (b *Bus) Subscribe(projectID bson.ObjectID, collection string, buffer int) 
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	s := &Subscription{ch: make(chan Event, buffer), reg: &b.reg}
+	s := &Subscription{ch: make(chan *Event, buffer), reg: &b.reg}
 	key := topicKey{projectID, collection}
 	r := &b.reg
 	r.mu.Lock()
@@ -133,8 +135,9 @@ func (b *Bus) Subscribers() int { return int(b.reg.count.Load()) }
 
 // fanout hands ev to every subscription of its collection without
 // waiting: O(subscriptions of that collection), no goroutine and no copy
-// of the document per subscriber. A full buffer closes that subscription.
-// Only drain calls it, one goroutine at a time.
+// per subscriber (they all get one shared copy of ev; a channel slot is a
+// pointer, so an idle subscriber's buffer stays small). A full buffer
+// closes that subscription. Only drain calls it, one goroutine at a time.
 func (b *Bus) fanout(ev *Event) {
 	r := &b.reg
 	r.mu.RLock()
@@ -143,11 +146,13 @@ func (b *Bus) fanout(ev *Event) {
 	if t == nil {
 		return
 	}
+	shared := new(Event)
+	*shared = *ev // ev is the sequencer's, reused after this call
 	var slow []*Subscription
 	t.mu.Lock()
 	for _, s := range t.subs {
 		select {
-		case s.ch <- *ev:
+		case s.ch <- shared:
 		default:
 			// Close under t.mu, as Close does: no send can follow.
 			s.state.Store(stateSlow)

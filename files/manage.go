@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/urbackend/urbackend/catalog"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/policy"
@@ -125,6 +126,11 @@ func (s *Service) Usage(ctx context.Context, projectID bson.ObjectID) (Usage, er
 		return Usage{}, err
 	}
 	return s.usage(ctx, s.gridfsOf(snap.DB), projectID)
+}
+
+// UsageOf is Usage for a project already loaded. Errors: Internal.
+func (s *Service) UsageOf(ctx context.Context, snap *catalog.Snapshot) (Usage, error) {
+	return s.usage(ctx, s.gridfsOf(snap.DB), snap.Project.ID)
 }
 
 // usage adds up a project's confirmed files. It groups by length with one

@@ -47,8 +47,10 @@ func New(schema graphql.ExecutableSchema, o Options) *handler.Server {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		Implementation: gorillaWebsocket{upgrader: websocket.Upgrader{
-			ReadBufferSize:  4096,
-			WriteBufferSize: 4096,
+			// No buffer sizes: the connection reuses the HTTP server's
+			// read and write buffers (held until the socket ends anyway)
+			// instead of allocating two more; they do not limit message
+			// sizes.
 			// Credentials arrive in connection_init, never in cookies, so
 			// a cross-site page cannot act with the user's authority.
 			CheckOrigin: func(*http.Request) bool { return true },

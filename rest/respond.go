@@ -32,7 +32,7 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	kind := errs.KindOf(err)
 	if kind == errs.Internal {
-		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", LogPath(r.URL.Path), "err", err)
 	}
 	msg := errs.ClientMessage(err)
 	writeJSON(w, kind.Status(), errorBody{Success: false, Error: msg, Message: msg, Code: kind.Status()})

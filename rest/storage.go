@@ -54,6 +54,17 @@ func (a *API) mountStorageRaw(r chi.Router) {
 func (a *API) MountFiles(r chi.Router) {
 	r.With(cors).Get("/files/*", a.serveFile)
 	r.With(cors).Head("/files/*", a.serveFile)
+	// cors answers preflights; a plain OPTIONS gets the same empty answer.
+	r.With(cors).Options("/files/*", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+}
+
+// LogPath is a request path as logs may show it: the token of a signed
+// upload URL is replaced by "…".
+func LogPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/api/storage/upload/"); ok && rest != "" {
+		return "/api/storage/upload/…"
+	}
+	return p
 }
 
 // fileURL is the public link of a stored path.
@@ -260,6 +271,9 @@ func (a *API) serveFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", f.ETag)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if r.Header.Get("Origin") != "" {
+		h.Set("Access-Control-Expose-Headers", "Content-Range, Content-Disposition, ETag, Accept-Ranges, Content-Length, Last-Modified")
+	}
 	if v := mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}); v != "" {
 		h.Set("Content-Disposition", v)
 	} else {
@@ -280,17 +294,17 @@ func servedType(stored string) (contentType, disposition string) {
 	if contentType == "" {
 		contentType = mt
 	}
-	if Scriptable(mt) || mt == "application/octet-stream" {
+	if scriptable(mt) || mt == "application/octet-stream" {
 		return contentType, "attachment"
 	}
 	return contentType, "inline"
 }
 
-// Scriptable reports whether a browser may run script in a response of
+// scriptable reports whether a browser may run script in a response of
 // media type mt (lower case, no parameters): HTML, SVG and every XML type
 // (XSLT, XHTML), JavaScript and other script types, and a few legacy
 // active types.
-func Scriptable(mt string) bool {
+func scriptable(mt string) bool {
 	switch mt {
 	case "application/x-shockwave-flash", "multipart/x-mixed-replace", "text/xsl", "text/cache-manifest":
 		return true

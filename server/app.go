@@ -171,6 +171,10 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		QuotaBytes:   cfg.StorageQuotaBytes,
 		UploadTTL:    cfg.UploadTTL,
 	}, a.logger, cfg.Now)
+	a.storageUsage = func(ctx context.Context, snap *catalog.Snapshot) (int64, error) {
+		u, err := a.Files.UsageOf(ctx, snap)
+		return u.Bytes, err
+	}
 	a.Analytics = analytics.NewRecorder(cfg.Now)
 	a.AnalyticsStore = analytics.NewStore(a.platform, a.Analytics, a.logger, cfg.Now)
 	for _, ensure := range []func(context.Context) error{a.AnalyticsStore.EnsureIndexes, a.Events.EnsureIndexes, a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes, a.Files.EnsureIndexes} {

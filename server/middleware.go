@@ -12,6 +12,7 @@ import (
 
 	"github.com/urbackend/urbackend/admins"
 	"github.com/urbackend/urbackend/principal"
+	"github.com/urbackend/urbackend/rest"
 	"github.com/urbackend/urbackend/secret"
 )
 
@@ -46,7 +47,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("id", RequestIDFrom(r.Context())),
 					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
+					slog.String("path", rest.LogPath(r.URL.Path)), // no upload tokens
 					slog.Int("status", ww.Status()),
 					slog.Duration("took", time.Since(start)),
 				)

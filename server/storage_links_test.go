@@ -67,8 +67,15 @@ func TestStoragePublicLinkHeaders(t *testing.T) {
 	}
 
 	// CORS for pages on other origins.
-	if c := s.stRaw("GET", link, nil, map[string]string{"Origin": "https://app.example.com"}); c.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+	if c := s.stRaw("GET", link, nil, map[string]string{"Origin": "https://app.example.com"}); c.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(c.Header.Get("Access-Control-Expose-Headers"), "Content-Range") {
 		t.Errorf("CORS: %v", c.Header)
+	}
+	pre := s.stRaw("OPTIONS", link, nil, map[string]string{
+		"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range, if-none-match",
+	})
+	if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Headers") != "range, if-none-match" {
+		t.Errorf("preflight: %d %v", pre.Status, pre.Header)
 	}
 	if c := s.stRaw("GET", link, nil, nil); c.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("CORS without Origin: %v", c.Header)

@@ -14,7 +14,6 @@ import { dataView } from './js/views/data.js';
 import { usersView } from './js/views/users.js';
 import { authView } from './js/views/auth.js';
 import { analyticsView } from './js/views/analytics.js';
-import { filesView, FILES_OPERATION } from './js/views/files.js';
 import { webhooksView, WEBHOOKS_OPERATION } from './js/views/webhooks.js';
 
 const routes = [
@@ -28,7 +27,6 @@ const routes = [
   { path: '/p/:id/data', view: dataView, nav: 'data', title: 'Data' },
   { path: '/p/:id/data/:collection', view: dataView, nav: 'data', title: 'Data' },
   { path: '/p/:id/users', view: usersView, nav: 'users', title: 'Users' },
-  { path: '/p/:id/files', view: filesView, nav: 'files', title: 'Files', requires: FILES_OPERATION },
   { path: '/p/:id/auth', view: authView, nav: 'auth', title: 'Authentication' },
   { path: '/p/:id/webhooks', view: webhooksView, nav: 'webhooks', title: 'Webhooks', requires: WEBHOOKS_OPERATION },
   { path: '/p/:id/analytics', view: analyticsView, nav: 'analytics', title: 'Analytics' },
@@ -40,7 +38,6 @@ const NAV = [
   ['collections', '/collections', 'Collections'],
   ['data', '/data', 'Data'],
   ['users', '/users', 'Users'],
-  ['files', '/files', 'Files', FILES_OPERATION],
   ['auth', '/auth', 'Authentication'],
   ['webhooks', '/webhooks', 'Webhooks', WEBHOOKS_OPERATION],
   ['analytics', '/analytics', 'Analytics'],

@@ -42,7 +42,7 @@ export async function loginView(ctx) {
       h('div', { class: 'login-brand' },
         h('img', { src: '/dashboard/favicon.svg', alt: '', width: 40, height: 40 }),
         h('span', {}, 'urBackend')),
-      h('section', { class: 'card login-card' },
+      h('section', { class: 'card stack login-card' },
         h('h1', { id: 'login-title' }, 'Sign in to the dashboard'),
         h('p', { class: 'muted' }, 'Use an admin account of this server. The first one was printed in the server log on its first start.'),
         form)));

@@ -1,3 +1,0 @@
-// Placeholder until the admin API has file operations.
-export const FILES_OPERATION = 'files';
-export async function filesView() {}
