@@ -141,8 +141,8 @@ func (s *fakeSubscriber) Subscribe(projectID bson.ObjectID, collection string, b
 }
 
 func (s *fakeSubscription) C() <-chan *events.Event { return s.ch }
-func (s *fakeSubscription) Close()                 { s.once.Do(func() { close(s.closed) }) }
-func (s *fakeSubscription) Err() error             { return s.err }
+func (s *fakeSubscription) Close()                  { s.once.Do(func() { close(s.closed) }) }
+func (s *fakeSubscription) Err() error              { return s.err }
 
 // fixture is an executor over a private and an open collection.
 type fixture struct {
