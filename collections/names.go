@@ -67,6 +67,11 @@ var (
 		"Time", "JSON", "ID", "String", "Float", "Int", "Boolean", "Users",
 	}
 	reservedRootFields = []string{"me", "signUp", "login", "refreshToken", "logout", "users", "_service", "_entities"}
+	// The file operations (File, Upload, files, uploadFile, deleteFile)
+	// are not reserved: "files" is a common collection name in existing
+	// urBackend projects, so a collection that takes one of those names
+	// wins and the project's schema leaves out the clashing file
+	// operation (dynschema), instead of refusing the collection.
 )
 
 // GraphQLNames lists every type and root field name the per-project

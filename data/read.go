@@ -21,7 +21,8 @@ import (
 // ListResult is one page of a list.
 type ListResult struct {
 	Items []Doc
-	// Total counts the documents that match the filter and RLS.
+	// Total counts the documents that match the filter and RLS (0 when
+	// the query said NoTotal).
 	Total int64
 	Page  int64
 	Limit int64
@@ -61,9 +62,11 @@ func (s *Service) List(ctx context.Context, c *principal.Caller, name string, l 
 		filter = and(match, curD)
 	}
 	coll := s.coll(c, name)
-	total, err := coll.CountDocuments(ctx, match)
-	if err != nil {
-		return nil, readErr(err, "Failed to fetch data.")
+	var total int64
+	if !l.NoTotal {
+		if total, err = coll.CountDocuments(ctx, match); err != nil {
+			return nil, readErr(err, "Failed to fetch data.")
+		}
 	}
 	limit := l.Limit
 	if l.Cursor != "" {

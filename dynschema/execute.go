@@ -232,6 +232,8 @@ func (r *run) resolve(ctx context.Context, objType string, parent any, cf graphq
 		return parent.(*change).field(cf.Name), nil
 	case objAuth:
 		return parent.(*authPayload).field(cf.Name), nil
+	case objFile:
+		return parent.(*fileValue).field(cf.Name), nil
 	}
 	return r.docField(ctx, info, parent, cf.Name)
 }

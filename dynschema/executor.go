@@ -56,13 +56,18 @@ type SnapshotSource interface {
 
 // Deps are the executor's dependencies. Data and Auth are required;
 // without Subscriber subscriptions are refused; without Snapshots a
-// subscription keeps the definitions it started with.
+// subscription keeps the definitions it started with; without Files the
+// file operations answer SERVICE_UNAVAILABLE (and multipart requests are
+// refused).
 type Deps struct {
 	Data       DataService
 	Auth       AuthService
 	Subscriber Subscriber
 	Snapshots  SnapshotSource
-	Logger     *slog.Logger
+	Files      FileService
+	// PublicURL is the server's external base URL, for files' public links.
+	PublicURL string
+	Logger    *slog.Logger
 	// SubscriptionBuffer is how many events a subscriber may lag behind
 	// before it is dropped (0: 64).
 	SubscriptionBuffer int

@@ -282,5 +282,6 @@ func listQuery(c *collInfo, args map[string]any, pageMode bool) (*query.List, er
 	if l.Filter, err = compileFilter(c, args["filter"]); err != nil {
 		return nil, err
 	}
+	l.NoTotal = true // lists and pages carry no total (…Count does)
 	return l, nil
 }

@@ -198,6 +198,7 @@ func (h *Handler) server(snap *catalog.Snapshot) (*projectServer, error) {
 		Logger:          h.opts.Logger,
 		InitFunc:        h.wsInit,
 		ComplexityLimit: h.opts.ComplexityLimit,
+		Uploads:         h.uploads(),
 	})
 	srv.Use(DepthLimit{Max: h.opts.MaxDepth})
 	srv.AroundFields(exec.ReadCheck)
@@ -315,6 +316,8 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 		h.Set("Access-Control-Allow-Origin", o)
 		h.Set("Access-Control-Allow-Credentials", "true")
 		h.Add("Vary", "Origin")
+		// As REST: let browsers read the rate-limit headers.
+		h.Set("Access-Control-Expose-Headers", "Retry-After, RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Request-Id")
 	} else {
 		h.Set("Access-Control-Allow-Origin", "*")
 	}

@@ -37,6 +37,7 @@ const (
 	objPage                  // a cursor page (*page)
 	objChange                // a subscription event (*change)
 	objAuth                  // an auth payload (*authPayload)
+	objFile                  // a stored file (*fileValue)
 )
 
 // objInfo describes one object type of the schema.
@@ -67,6 +68,9 @@ const (
 	rootLogin
 	rootRefresh
 	rootLogout
+	rootFiles
+	rootUploadFile
+	rootDeleteFile
 )
 
 // reads reports whether the root field reads its collection (so the RLS
@@ -77,7 +81,7 @@ func (k rootKind) reads() bool {
 
 type rootField struct {
 	kind rootKind
-	coll *collInfo // nil for the auth fields
+	coll *collInfo // nil for the auth and file fields
 }
 
 // model is the executor's map of a built schema.
@@ -86,6 +90,8 @@ type model struct {
 	byName  map[string]*collInfo // collection name → info
 	objects map[string]*objInfo  // object type name → info
 	roots   map[ast.Operation]map[string]rootField
+	// fileTypes tells that the schema has the Upload and File types.
+	fileTypes bool
 }
 
 // newModel maps a project's collections to GraphQL names. The users
@@ -129,6 +135,7 @@ func newModel(snap *catalog.Snapshot) *model {
 		}
 		m.roots[ast.Subscription][b+"Changed"] = rootField{kind: rootChanged, coll: ci}
 	}
+	m.addFiles()
 	return m
 }
 

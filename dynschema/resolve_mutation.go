@@ -67,6 +67,10 @@ func (r *run) mutation(ctx context.Context, name string, args map[string]any) (a
 			return nil, err
 		}
 		return r.authPayload(ctx, c, t, t.UserID)
+	case rootUploadFile:
+		return r.uploadFile(ctx, c, args)
+	case rootDeleteFile:
+		return r.deleteFile(ctx, c, args)
 	case rootLogout:
 		if err := r.x.deps.Auth.Logout(ctx, c, stringArg(args, "refreshToken")); err != nil {
 			return nil, err

@@ -81,6 +81,8 @@ func (r *run) query(ctx context.Context, name string, args map[string]any) (any,
 			return nil, err
 		}
 		return d.Count(ctx, c, rf.coll.name, l)
+	case rootFiles:
+		return r.listFiles(ctx, c, args)
 	case rootPage:
 		l, err := listQuery(rf.coll, args, true)
 		if err != nil {

@@ -15,7 +15,8 @@ import (
 // Build returns the GraphQL schema of a project (contract/GRAPHQL.md):
 // for every data collection an object type, its Input, Patch, Filter,
 // Sort, SortField, Page and Change types and its root fields, plus the
-// auth mutations, me and the shared scalars, enums and filters.
+// auth mutations, me, the file operations and the shared scalars, enums
+// and filters.
 //
 // A flexible collection (no declared fields) has an object type with _id,
 // createdAt, updatedAt and data: JSON (the whole document in the REST
@@ -153,6 +154,10 @@ type AuthPayload {
 func (m *model) sdl() string {
 	w := &sdlWriter{}
 	w.WriteString(common)
+	if m.fileTypes {
+		w.WriteByte('\n')
+		w.WriteString(fileSDL)
+	}
 	for _, c := range m.colls {
 		w.WriteByte('\n')
 		m.writeCollection(w, c)
@@ -161,6 +166,7 @@ func (m *model) sdl() string {
 	w.line("type Query {")
 	w.fieldDoc("The signed-in user (from the Authorization bearer token).")
 	w.line("  me: User")
+	m.writeFileQueries(w)
 	for _, c := range m.colls {
 		t, b := c.typ, c.base
 		w.line("  %s(filter: %sFilter, sort: [%sSort!], limit: Int, skip: Int): [%s!]!", b, t, t, t)
@@ -175,6 +181,7 @@ func (m *model) sdl() string {
 	w.line("  login(email: String!, password: String!): AuthPayload!")
 	w.line("  refreshToken(refreshToken: String!): AuthPayload!")
 	w.line("  logout(refreshToken: String): Boolean!")
+	m.writeFileMutations(w)
 	for _, c := range m.colls {
 		t := c.typ
 		w.line("  insert%s(doc: %sInput!): %s!", t, t, t)

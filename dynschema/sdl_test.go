@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +172,51 @@ func TestGraphQLNamesMatch(t *testing.T) {
 	}
 	if diff := cmp.Diff(collections.UserPublicFields, got); diff != "" {
 		t.Errorf("User fields (-want +got):\n%s", diff)
+	}
+}
+
+// TestFileOperationsShadowed checks that a collection defined before the
+// file operations' names were reserved keeps its names: the file
+// operations it shadows are left out, the schema still builds.
+func TestFileOperationsShadowed(t *testing.T) {
+	cases := []struct {
+		name          string
+		snap          *catalog.Snapshot
+		query, mutate []string // file fields present
+		types         bool
+	}{
+		{"none", snapshot(coll("notes")), []string{"files"}, []string{"deleteFile", "uploadFile"}, true},
+		{"files", snapshot(coll("files")), nil, []string{"deleteFile", "uploadFile"}, true},
+		{"file", snapshot(coll("file")), nil, nil, false},
+		{"upload", snapshot(coll("upload")), nil, []string{"deleteFile"}, false},
+		{"uploadFile", snapshot(coll("upload_file")), []string{"files"}, []string{"deleteFile"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Build(tc.snap)
+			if err != nil {
+				t.Fatalf("build: %v", err)
+			}
+			var q, m []string
+			// Each file field is told from a collection's by an argument.
+			if fd := s.Query.Fields.ForName("files"); fd != nil && fd.Arguments.ForName("prefix") != nil {
+				q = append(q, "files")
+			}
+			for f, arg := range map[string]string{"uploadFile": "file", "deleteFile": "path"} {
+				if fd := s.Mutation.Fields.ForName(f); fd != nil && fd.Arguments.ForName(arg) != nil {
+					m = append(m, f)
+				}
+			}
+			slices.Sort(m)
+			if diff := cmp.Diff(tc.query, q); diff != "" {
+				t.Errorf("Query file fields (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.mutate, m); diff != "" {
+				t.Errorf("Mutation file fields (-want +got):\n%s", diff)
+			}
+			if got := s.Types["Upload"] != nil && s.Types["Upload"].Kind == "SCALAR"; got != tc.types {
+				t.Errorf("scalar Upload: got %v, want %v", got, tc.types)
+			}
+		})
 	}
 }

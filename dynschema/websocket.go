@@ -2,8 +2,10 @@ package dynschema
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -47,8 +49,20 @@ type upgrade struct {
 
 type upgradeKey struct{}
 
-// serveWebsocket accepts a websocket on the shared transport; it returns
-// when the socket has ended.
+// accepted is what serveWebsocket learns from gorillaWebsocket.Accept.
+type accepted struct {
+	upgraded chan struct{} // closed once the connection is upgraded
+	conn     *gorillaConn  // then the socket
+}
+
+type acceptedKey struct{}
+
+// serveWebsocket accepts a websocket on the shared transport. The socket
+// is served on a goroutine of its own, and the HTTP handler returns as
+// soon as the connection is upgraded (or, refused, answered): so what
+// the HTTP server keeps per request until its handler returns (its read
+// and write buffers, the request, the middleware's deep stack) does not
+// stay allocated for the whole life of a mostly idle socket.
 func (h *Handler) serveWebsocket(w http.ResponseWriter, r *http.Request, req Request) {
 	conn := &wsConn{h: h, req: req}
 	u := upgrade{
@@ -58,9 +72,31 @@ func (h *Handler) serveWebsocket(w http.ResponseWriter, r *http.Request, req Req
 		req:           req,
 		conn:          conn,
 	}
-	ctx := context.WithValue(r.Context(), upgradeKey{}, u)
-	defer conn.release()
-	h.ws.Do(w, r.WithContext(ctx), &wsMux{h: h, conn: conn})
+	acc := &accepted{upgraded: make(chan struct{})}
+	// The socket outlives the request, whose context ends when the
+	// handler returns.
+	ctx := context.WithValue(context.WithoutCancel(r.Context()), upgradeKey{}, u)
+	ctx = context.WithValue(ctx, acceptedKey{}, acc)
+	r = r.WithContext(ctx)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer conn.release()
+		defer func() {
+			// No HTTP middleware recovers here any more.
+			if v := recover(); v != nil {
+				h.opts.Logger.Error("panic in a GraphQL websocket", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if acc.conn != nil {
+					_ = acc.conn.Close()
+				}
+			}
+		}()
+		h.ws.Do(w, r, &wsMux{h: h, conn: conn})
+	}()
+	select {
+	case <-acc.upgraded: // the socket is the goroutine's; w is no longer used
+	case <-ended: // not upgraded: the transport answered through w
+	}
 }
 
 // wsInit resolves a websocket's caller from connection_init, and takes
@@ -204,10 +240,14 @@ func (m *wsMux) present(ctx context.Context, err error) *gqlerror.Error {
 func (h *Handler) newWebsocketTransport() transport.Websocket {
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{upgrader: websocket.Upgrader{
-			// No buffer sizes: the connection reads and writes through
-			// the buffers the HTTP server already allocated for it (4 KB
-			// each, held until the socket ends) instead of two more of
-			// its own; they do not limit message sizes.
+			// Small per-socket buffers: a subscriber's socket is mostly
+			// idle and its messages small (the sizes do not limit message
+			// sizes). Writes take a buffer from a shared pool for the
+			// time of one message; reads use a 1 KB buffer of the
+			// socket's own, so the HTTP server's 4 KB read and write
+			// buffers are freed once the handler has returned.
+			ReadBufferSize:  1024,
+			WriteBufferPool: writeBuffers,
 			// The Origin is checked in InitFunc against the project's
 			// allowed origins; credentials never come from cookies.
 			CheckOrigin: func(*http.Request) bool { return true },
@@ -239,8 +279,17 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	return &gorillaConn{conn: conn}, nil
+	gc := &gorillaConn{conn: conn}
+	if acc, ok := r.Context().Value(acceptedKey{}).(*accepted); ok {
+		acc.conn = gc
+		close(acc.upgraded)
+	}
+	return gc, nil
 }
+
+// writeBuffers lends every websocket its write buffer for the time of one
+// message.
+var writeBuffers = &sync.Pool{}
 
 type gorillaConn struct {
 	conn *websocket.Conn

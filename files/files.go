@@ -6,9 +6,9 @@
 // Three ways in: a direct upload (Upload, the multipart route), and the
 // SDK's three steps — RequestUpload mints a signed, single-use, expiring
 // upload token; PutUpload streams the raw bytes for it; ConfirmUpload
-// checks size and quota and makes the file count. Delete, DeleteAll, Open
-// (public links) and Usage complete it; Sweep removes uploads that were
-// never confirmed.
+// checks size and quota and makes the file count. List, Delete, DeleteAll,
+// Open (public links, URL) and Usage complete it; Sweep removes uploads
+// that were never confirmed.
 //
 // Accounting is computed, not counted: a project's usage is the sum of
 // the lengths of its confirmed GridFS files, aggregated when needed, so it

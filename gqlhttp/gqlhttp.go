@@ -33,10 +33,14 @@ type Options struct {
 	ComplexityLimit int
 	// DisableIntrospection turns __schema and __type off.
 	DisableIntrospection bool
+	// Uploads turns on multipart requests with files (the GraphQL
+	// multipart request spec) when Uploads.MaxFileBytes is set.
+	Uploads Uploads
 }
 
 // New returns a gqlgen server for schema with POST, GET and websocket
-// (graphql-transport-ws and graphql-ws, on gorilla/websocket) transports.
+// (graphql-transport-ws and graphql-ws, on gorilla/websocket) transports,
+// and multipart requests with files when o.Uploads allows them.
 func New(schema graphql.ExecutableSchema, o Options) *handler.Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -62,6 +66,9 @@ func New(schema graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if o.Uploads.MaxFileBytes > 0 {
+		srv.AddTransport(multipartTransport{u: o.Uploads.withDefaults(), schema: schema.Schema(), present: ErrorPresenter(o.Logger)})
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !o.DisableIntrospection {
 		srv.Use(extension.Introspection{})

@@ -37,6 +37,10 @@ type List struct {
 	Cursor string
 	// Shape is the projection (fields, meta) and populate request.
 	Shape
+	// NoTotal tells that the caller does not report the number of
+	// matching documents, so a list need not count them. ParseList never
+	// sets it.
+	NoTotal bool
 
 	after []any // the decoded cursor position, one value per totalOrder key
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/urbackend/urbackend/collections"
 	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/errs"
+	"github.com/urbackend/urbackend/files"
 	"github.com/urbackend/urbackend/principal"
 	"github.com/urbackend/urbackend/projects"
 	"github.com/urbackend/urbackend/webhooks"
@@ -35,7 +36,10 @@ type Resolver struct {
 	Usage Usage
 	// WebhookService stores webhooks, pings and redelivers.
 	WebhookService *webhooks.Service
-	// PublicURL is the server's external base URL, for OAuth callback URLs.
+	// FileService lists and deletes the projects' stored files.
+	FileService *files.Service
+	// PublicURL is the server's external base URL, for OAuth callback URLs
+	// and files' public links.
 	PublicURL string
 	Logger    *slog.Logger
 }

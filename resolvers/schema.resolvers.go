@@ -299,6 +299,11 @@ func (r *mutationResolver) RedeliverWebhook(ctx context.Context, projectID strin
 	return r.WebhookService.Redeliver(ctx, p.ID, deliveryID)
 }
 
+// DeleteFile is the resolver for the deleteFile field.
+func (r *mutationResolver) DeleteFile(ctx context.Context, projectID string, path string) (bool, error) {
+	return r.deleteFile(ctx, projectID, path)
+}
+
 // ID is the resolver for the id field.
 func (r *projectResolver) ID(ctx context.Context, obj *projects.Project) (string, error) {
 	return obj.ID.Hex(), nil
@@ -491,6 +496,16 @@ func (r *queryResolver) WebhookDeliveries(ctx context.Context, projectID string,
 		n = *limit
 	}
 	return r.WebhookService.Deliveries(ctx, p.ID, wid, n)
+}
+
+// Files is the resolver for the files field.
+func (r *queryResolver) Files(ctx context.Context, projectID string, prefix *string, limit *int, skip *int) (*model.FilePage, error) {
+	return r.listFiles(ctx, projectID, prefix, limit, skip)
+}
+
+// StorageUsage is the resolver for the storageUsage field.
+func (r *queryResolver) StorageUsage(ctx context.Context, projectID string) (*model.StorageUsage, error) {
+	return r.storageUsage(ctx, projectID)
 }
 
 // Analytics is the resolver for the analytics field.

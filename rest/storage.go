@@ -6,7 +6,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -68,13 +67,7 @@ func LogPath(p string) string {
 }
 
 // fileURL is the public link of a stored path.
-func (a *API) fileURL(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return a.PublicURL + "/files/" + strings.Join(segs, "/")
-}
+func (a *API) fileURL(path string) string { return files.URL(a.PublicURL, path) }
 
 // field returns a top-level value of a JSON object body.
 func field(body any, key string) any {
@@ -217,10 +210,7 @@ func (a *API) uploadConfirm(w http.ResponseWriter, r *http.Request) {
 func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 	p, _ := field(bodyFrom(r), "path").(string)
 	// The public link names the file too.
-	if rest, ok := strings.CutPrefix(p, a.PublicURL+"/files/"); ok && a.PublicURL != "" {
-		p = rest
-	}
-	deleted, err := a.Files.Delete(r.Context(), caller(r), p)
+	deleted, err := a.Files.Delete(r.Context(), caller(r), files.PathOf(a.PublicURL, p))
 	if err != nil {
 		a.fail(w, r, err)
 		return

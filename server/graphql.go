@@ -16,7 +16,7 @@ import (
 func (a *App) projectGraphQL(limits dynschema.RateLimits) http.Handler {
 	h := dynschema.NewHandler(dynschema.Options{
 		Catalog:                       a.Catalog,
-		Deps:                          dynschema.Deps{Data: a.Data, Auth: a.Auth, Subscriber: dynschema.BusSubscriber{Bus: a.Events}},
+		Deps:                          dynschema.Deps{Data: a.Data, Auth: a.Auth, Subscriber: dynschema.BusSubscriber{Bus: a.Events}, Files: a.Files, PublicURL: a.publicURL},
 		Logger:                        a.logger,
 		Now:                           a.cfg.Now,
 		TrustProxy:                    a.cfg.TrustProxy,

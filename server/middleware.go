@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -79,11 +81,13 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// limitBody caps request bodies.
-func limitBody(n int64) func(http.Handler) http.Handler {
+// limitBody caps request bodies, except those of the media types in
+// except, which the handler caps itself.
+func limitBody(n int64, except ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Body != nil {
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if r.Body != nil && !slices.Contains(except, mt) {
 				r.Body = http.MaxBytesReader(w, r.Body, n)
 			}
 			next.ServeHTTP(w, r)

@@ -52,6 +52,7 @@ func (a *App) router(publicURL string) http.Handler {
 
 	res := &resolvers.Resolver{
 		WebhookService:    a.Webhooks,
+		FileService:       a.Files,
 		AdminService:      a.Admins,
 		ProjectService:    a.Projects,
 		CollectionService: a.Collections,
@@ -69,7 +70,8 @@ func (a *App) router(publicURL string) http.Handler {
 	})
 	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", admin)
 	// The same limiter instances as REST: one budget whichever door.
-	r.With(limitBody(a.cfg.MaxBodyBytes)).Handle("/graphql", a.projectGraphQL(api))
+	// Multipart requests carry files; the multipart transport caps them.
+	r.With(limitBody(a.cfg.MaxBodyBytes, "multipart/form-data")).Handle("/graphql", a.projectGraphQL(api))
 	// The admin web app; it answers /dashboard itself with a redirect to /dashboard/.
 	r.Handle("/dashboard*", dashboard.Handler())
 	return r

@@ -134,6 +134,20 @@ type FieldInput struct {
 	Format   *string       `json:"format,omitempty"`
 }
 
+type File struct {
+	Path        string    `json:"path"`
+	Name        string    `json:"name"`
+	URL         string    `json:"url"`
+	Size        float64   `json:"size"`
+	ContentType string    `json:"contentType"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+type FilePage struct {
+	Items []*File `json:"items"`
+	Total int     `json:"total"`
+}
+
 type Mutation struct {
 }
 
@@ -180,6 +194,11 @@ type RouteStat struct {
 	Count        int     `json:"count"`
 	Errors       int     `json:"errors"`
 	AvgLatencyMs float64 `json:"avgLatencyMs"`
+}
+
+type StorageUsage struct {
+	Bytes float64 `json:"bytes"`
+	Files int     `json:"files"`
 }
 
 type Subscription struct {
