@@ -1,107 +1,21 @@
 package dynschema
 
-import "net/http"
+import (
+	"net/http"
 
-// servePlayground answers a browser's GET /graphql with a small built-in
-// page: an API key and optional user token, a query and variables editor
-// that runs operations with fetch, and a button that lists the schema's
-// root fields through introspection. It loads nothing from elsewhere, so
-// it works offline; the key is kept in the page's local storage only.
+	"github.com/urbackend/urbackend/gqlhttp"
+)
+
+// servePlayground answers a browser's GET /graphql with the built-in
+// playground: the project's API key and an optional user token.
 func servePlayground(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-	_, _ = w.Write([]byte(playgroundHTML))
+	gqlhttp.ServePlayground(w, gqlhttp.Playground{
+		Title: "urBackend GraphQL",
+		Inputs: []gqlhttp.PlaygroundInput{
+			{ID: "key", Placeholder: "x-api-key (pk_live_... or sk_live_...)", Header: "x-api-key"},
+			{ID: "token", Placeholder: "user access token (optional)", Header: "Authorization", Prefix: "Bearer "},
+		},
+		Example: "  me { _id username }",
+		Storage: "ub-graphql-",
+	})
 }
-
-const playgroundHTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>urBackend GraphQL</title>
-<style>
-body { font: 14px system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f7f9; }
-header { padding: 10px 16px; background: #1b1f24; color: #fff; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
-header h1 { font-size: 16px; margin: 0 12px 0 0; }
-header input { font: 13px monospace; padding: 5px 8px; border-radius: 4px; border: 0; min-width: 260px; }
-main { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; padding: 12px 16px; height: calc(100vh - 70px); box-sizing: border-box; }
-section { display: flex; flex-direction: column; gap: 8px; min-height: 0; }
-textarea, pre { font: 13px/1.45 ui-monospace, monospace; border: 1px solid #ccd1d9; border-radius: 6px; padding: 10px; background: #fff; margin: 0; }
-#query { flex: 3; resize: none; }
-#variables { flex: 1; resize: none; }
-pre { flex: 1; overflow: auto; white-space: pre-wrap; }
-button { font: inherit; padding: 6px 14px; border-radius: 4px; border: 0; background: #2f6fde; color: #fff; cursor: pointer; }
-button.secondary { background: #59636e; }
-label { font-size: 12px; color: #59636e; }
-</style>
-</head>
-<body>
-<header>
-  <h1>urBackend GraphQL</h1>
-  <input id="key" placeholder="x-api-key (pk_live_... or sk_live_...)" autocomplete="off">
-  <input id="token" placeholder="user access token (optional)" autocomplete="off">
-  <button id="run" title="Ctrl+Enter">Run</button>
-  <button id="schema" class="secondary">Root fields</button>
-</header>
-<main>
-  <section>
-    <label for="query">Operation</label>
-    <textarea id="query" spellcheck="false">query {
-  me { _id username }
-}</textarea>
-    <label for="variables">Variables (JSON)</label>
-    <textarea id="variables" spellcheck="false">{}</textarea>
-  </section>
-  <section>
-    <label for="result">Result</label>
-    <pre id="result"></pre>
-  </section>
-</main>
-<script>
-(function () {
-  var $ = function (id) { return document.getElementById(id); };
-  ["key", "token", "query", "variables"].forEach(function (id) {
-    var saved = localStorage.getItem("ub-graphql-" + id);
-    if (saved !== null) { $(id).value = saved; }
-    $(id).addEventListener("input", function () { localStorage.setItem("ub-graphql-" + id, $(id).value); });
-  });
-  function post(query, variables) {
-    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
-    if ($("key").value.trim()) { headers["x-api-key"] = $("key").value.trim(); }
-    if ($("token").value.trim()) { headers["Authorization"] = "Bearer " + $("token").value.trim(); }
-    return fetch(location.pathname, { method: "POST", headers: headers, body: JSON.stringify({ query: query, variables: variables }) })
-      .then(function (res) { return res.text().then(function (text) { return { status: res.status, text: text }; }); });
-  }
-  function show(r) {
-    var out = r.text;
-    try { out = JSON.stringify(JSON.parse(r.text), null, 2); } catch (e) {}
-    $("result").textContent = "HTTP " + r.status + "\n" + out;
-  }
-  function run() {
-    var vars = {};
-    try { vars = JSON.parse($("variables").value || "{}"); } catch (e) { $("result").textContent = "Variables are not valid JSON: " + e.message; return; }
-    $("result").textContent = "…";
-    post($("query").value, vars).then(show, function (e) { $("result").textContent = String(e); });
-  }
-  function roots() {
-    var q = "{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }";
-    post(q, {}).then(function (r) {
-      try {
-        var s = JSON.parse(r.text).data.__schema, lines = [];
-        [["query", s.queryType], ["mutation", s.mutationType], ["subscription", s.subscriptionType]].forEach(function (p) {
-          if (p[1]) { lines.push(p[0] + ":\n  " + p[1].fields.map(function (f) { return f.name; }).join("\n  ")); }
-        });
-        $("result").textContent = lines.join("\n\n");
-      } catch (e) { show(r); }
-    });
-  }
-  $("run").addEventListener("click", run);
-  $("schema").addEventListener("click", roots);
-  document.addEventListener("keydown", function (e) { if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { run(); } });
-})();
-</script>
-</body>
-</html>
-`

@@ -133,3 +133,21 @@ func TestMetrics(t *testing.T) {
 		t.Error("metrics contain a key")
 	}
 }
+
+func TestPlaygrounds(t *testing.T) {
+	e := newEnv(t)
+	for path, want := range map[string]string{
+		"/admin/graphql": "urBackend admin GraphQL",
+		"/graphql":       "x-api-key",
+	} {
+		r := e.rest(http.MethodGet, path, restReq{Headers: map[string]string{"Accept": "text/html"}})
+		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(r.Body, want) || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Errorf("GET %s: %d %s, want the playground page with %q", path, r.Status, r.Header.Get("Content-Type"), want)
+		}
+	}
+	// A GraphQL GET still runs the operation.
+	r := e.rest(http.MethodGet, "/admin/graphql?query=%7Bme%7Bid%7D%7D", restReq{})
+	if !strings.Contains(r.Body, "UNAUTHENTICATED") {
+		t.Errorf("GraphQL GET: %s", r.Body)
+	}
+}

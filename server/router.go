@@ -68,7 +68,7 @@ func (a *App) router(publicURL string) http.Handler {
 		Logger:   a.logger,
 		InitFunc: a.adminWebsocketInit,
 	})
-	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", admin)
+	r.With(limitBody(a.cfg.MaxBodyBytes), adminAuth(a.Admins)).Handle("/admin/graphql", adminPlayground(admin))
 	// The same limiter instances as REST: one budget whichever door.
 	// Multipart requests carry files; the multipart transport caps them.
 	r.With(limitBody(a.cfg.MaxBodyBytes, "multipart/form-data")).Handle("/graphql", a.projectGraphQL(api))
@@ -102,4 +102,22 @@ func (a *App) adminWebsocketInit(ctx context.Context, payload transport.InitPayl
 		return ctx, nil, err
 	}
 	return principal.WithAdmin(ctx, id), nil, nil
+}
+
+// adminPlayground answers a browser's GET /admin/graphql with the
+// playground (admin token field; run adminLogin to get one), and
+// everything else with the admin API.
+func adminPlayground(api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gqlhttp.WantsPlayground(r) {
+			gqlhttp.ServePlayground(w, gqlhttp.Playground{
+				Title:   "urBackend admin GraphQL",
+				Inputs:  []gqlhttp.PlaygroundInput{{ID: "token", Placeholder: "admin token (from adminLogin)", Header: "Authorization", Prefix: "Bearer "}},
+				Example: "  # mutation { adminLogin(email: \"admin@urbackend.local\", password: \"…\") { token } }\n  projects { id name publishableKey collections { name documentCount } }",
+				Storage: "ub-admin-graphql-",
+			})
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
