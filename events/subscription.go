@@ -174,3 +174,21 @@ func (b *Bus) fanout(ev *Event) {
 		r.dropIfEmpty(t)
 	}
 }
+
+// ProjectSubscribers returns the number of open subscriptions to a
+// project's collections in this instance.
+func (b *Bus) ProjectSubscribers(projectID bson.ObjectID) int {
+	r := &b.reg
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for k, t := range r.topics {
+		if k.project != projectID {
+			continue
+		}
+		t.mu.Lock()
+		n += len(t.subs)
+		t.mu.Unlock()
+	}
+	return n
+}

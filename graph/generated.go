@@ -76,6 +76,7 @@ type ComplexityRoot struct {
 		Requests      func(childComplexity int) int
 		RequestsToday func(childComplexity int) int
 		StorageBytes  func(childComplexity int) int
+		Subscriptions func(childComplexity int) int
 		Users         func(childComplexity int) int
 	}
 
@@ -471,6 +472,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnalyticsTick.StorageBytes(childComplexity), true
+	case "AnalyticsTick.subscriptions":
+		if e.ComplexityRoot.AnalyticsTick.Subscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsTick.Subscriptions(childComplexity), true
 	case "AnalyticsTick.users":
 		if e.ComplexityRoot.AnalyticsTick.Users == nil {
 			break
@@ -1676,6 +1683,12 @@ type AnalyticsTick {
 
 # ---- Analytics history (additions) ----
 
+extend type AnalyticsTick {
+  # Live GraphQL subscriptions of the project on the instance serving this
+  # subscription.
+  subscriptions: Int!
+}
+
 enum AnalyticsResolution { MINUTE HOUR DAY }
 
 type AnalyticsBucket {
@@ -1909,6 +1922,8 @@ func (ec *executionContext) childFields_AnalyticsTick(ctx context.Context, field
 		return ec.fieldContext_AnalyticsTick_documents(ctx, field)
 	case "users":
 		return ec.fieldContext_AnalyticsTick_users(ctx, field)
+	case "subscriptions":
+		return ec.fieldContext_AnalyticsTick_subscriptions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AnalyticsTick", field.Name)
 }
@@ -3656,6 +3671,29 @@ func (ec *executionContext) _AnalyticsTick_users(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AnalyticsTick_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsTick", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalyticsTick_subscriptions(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsTick) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsTick_subscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsTick_subscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnalyticsTick", field, false, false, "Int")
 }
 
@@ -9198,6 +9236,11 @@ func (ec *executionContext) _AnalyticsTick(ctx context.Context, sel ast.Selectio
 			}
 		case "users":
 			out.Values[i] = ec._AnalyticsTick_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriptions":
+			out.Values[i] = ec._AnalyticsTick_subscriptions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -15,6 +15,8 @@ type Usage interface {
 	// Usage returns stored file bytes, documents (users excluded) and end
 	// users.
 	Usage(ctx context.Context, p *projects.Project) (storageBytes, documents, users int64, err error)
+	// Subscriptions counts the project's live subscriptions here.
+	Subscriptions(p *projects.Project) int
 }
 
 func spanOf(r model.AnalyticsResolution) time.Duration {
@@ -77,6 +79,7 @@ func (r *Resolver) ticks(ctx context.Context, p *projects.Project) <-chan *model
 					At: now.UTC().Truncate(time.Second), Requests: int(live.Requests), Errors: int(live.Errors),
 					P50Ms: live.Latency.Quantile(0.5), P99Ms: live.Latency.Quantile(0.99),
 					RequestsToday: todayN, StorageBytes: int(storage), Documents: int(docs), Users: int(users),
+					Subscriptions: subscriptions(r.Usage, p),
 				}
 				select {
 				case out <- tick:
@@ -93,4 +96,11 @@ func (r *Resolver) ticks(ctx context.Context, p *projects.Project) <-chan *model
 		}
 	}()
 	return out
+}
+
+func subscriptions(u Usage, p *projects.Project) int {
+	if u == nil {
+		return 0
+	}
+	return u.Subscriptions(p)
 }

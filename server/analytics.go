@@ -84,3 +84,5 @@ func (u usage) Usage(ctx context.Context, p *projects.Project) (storage, documen
 	}
 	return storage, documents, users, nil
 }
+
+func (u usage) Subscriptions(p *projects.Project) int { return u.app.Events.ProjectSubscribers(p.ID) }

@@ -43,7 +43,7 @@ func TestAnalyticsLiveAndHistory(t *testing.T) {
 	p := e.createProject(tok, map[string]any{"name": "p"})
 	define(e, tok, p.ID, map[string]any{"name": "notes", "fields": []any{}}).ok(t)
 
-	c := wsSubscribe(t, e, tok, `subscription{analytics(projectId:"`+p.ID+`"){at requests errors p50Ms p99Ms requestsToday documents users storageBytes}}`)
+	c := wsSubscribe(t, e, tok, `subscription{analytics(projectId:"`+p.ID+`"){at requests errors p50Ms p99Ms requestsToday documents users storageBytes subscriptions}}`)
 	for range 4 {
 		e.rest(http.MethodPost, "/api/data/notes", restReq{Key: p.SecretKey, Body: map[string]any{"n": 1}})
 	}

@@ -40,6 +40,7 @@ type AnalyticsTick struct {
 	StorageBytes  int       `json:"storageBytes"`
 	Documents     int       `json:"documents"`
 	Users         int       `json:"users"`
+	Subscriptions int       `json:"subscriptions"`
 }
 
 type AuthSettings struct {
