@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
@@ -151,6 +152,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c *principal.Caller, author
 		}
 		return errs.Wrap(errs.Internal, err, "Failed to update profile.")
 	}
+	s.emitUser(ctx, c, data.OpUpdate, id, nil)
 	return nil
 }
 
@@ -282,6 +284,9 @@ func (s *Service) VerifyEmail(ctx context.Context, c *principal.Caller, body any
 	}
 	if res.MatchedCount == 0 {
 		return errs.New(errs.NotFound, "User not found")
+	}
+	if u, err := findUser(ctx, users, bson.D{{Key: "email", Value: email}}); err == nil && u != nil {
+		s.emitUser(ctx, c, data.OpUpdate, u.ID, nil)
 	}
 	return nil
 }

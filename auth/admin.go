@@ -2,13 +2,16 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
 )
@@ -89,6 +92,16 @@ func (s *Service) DeleteUser(ctx context.Context, c *principal.Caller, userID st
 	if err != nil {
 		return err
 	}
+	// Read the account first (the embedded database cannot project in
+	// findAndModify), then delete it.
+	var gone bson.D
+	err = users.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(userFields)).Decode(&gone)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return errs.New(errs.NotFound, "User not found")
+	}
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "Failed to delete the user.")
+	}
 	res, err := users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "Failed to delete the user.")
@@ -96,5 +109,6 @@ func (s *Service) DeleteUser(ctx context.Context, c *principal.Caller, userID st
 	if res.DeletedCount == 0 {
 		return errs.New(errs.NotFound, "User not found")
 	}
+	s.emitUser(ctx, c, data.OpDelete, id, gone)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/mail"
@@ -92,6 +93,7 @@ type Service struct {
 	states   *mongo.Collection
 
 	failures *throttle
+	emitters []data.Emitter
 	social   *Social
 	// dummyHash is compared against when no user has the e-mail, so a
 	// login takes as long for an unknown address as for a wrong password.

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
@@ -223,6 +224,7 @@ func (s *Service) SignUp(ctx context.Context, c *principal.Caller, body any, cl 
 	if err != nil {
 		return nil, err
 	}
+	s.emitUser(ctx, c, data.OpInsert, id, nil)
 	return &SignUpResult{Tokens: t, UserID: id.Hex()}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/urbackend/urbackend/catalog"
+	"github.com/urbackend/urbackend/data"
 	"github.com/urbackend/urbackend/dbpool"
 	"github.com/urbackend/urbackend/errs"
 	"github.com/urbackend/urbackend/principal"
@@ -243,6 +244,7 @@ func (s *Service) socialUser(ctx context.Context, c *principal.Caller, p *social
 		if err != nil {
 			return bson.ObjectID{}, false, false, errs.Wrap(errs.Internal, err, "Failed to link the account.")
 		}
+		s.emitUser(ctx, c, data.OpUpdate, u.ID, nil)
 		return u.ID, false, true, nil
 	}
 	if !c.Snapshot.Project.Auth.AllowPublicSignups {
@@ -296,6 +298,7 @@ func (s *Service) socialUser(ctx context.Context, c *principal.Caller, p *social
 	if err != nil {
 		return bson.ObjectID{}, false, false, errs.Wrap(errs.Internal, err, "Failed to create user.")
 	}
+	s.emitUser(ctx, c, data.OpInsert, id, nil)
 	return id, true, false, nil
 }
 

@@ -159,6 +159,7 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 	a.Mailer = mailer.New(a.platform, sender, cfg.MailFrom, cfg.Now)
 	a.Events = events.New(a.platform, a.logger, events.Options{Now: cfg.Now})
 	a.Data.AddEmitter(a.Events)
+	a.Auth.AddEmitter(a.Events)
 	a.Webhooks = webhooks.New(a.platform, box, a.Events, a.logger, webhooks.Options{
 		AllowPrivate:   cfg.WebhookAllowPrivate,
 		RetrySchedule:  cfg.WebhookRetrySchedule,

@@ -95,7 +95,8 @@ func refusedOnCreate(host, why string) error {
 
 // ValidateEvents checks event names and returns them trimmed, without
 // duplicates: "<collection>.<op>" with op insert, update or delete, where
-// the collection or the op may be "*". Errors: Invalid.
+// the collection or the op may be "*"; "users.<op>" are account events
+// (sign-up, profile and verification changes, deletion). Errors: Invalid.
 func ValidateEvents(in []string) ([]string, error) {
 	if len(in) == 0 {
 		return nil, errs.New(errs.Invalid, `webhook events are required, e.g. ["posts.insert", "posts.*", "*.delete"]`)
@@ -110,7 +111,8 @@ func ValidateEvents(in []string) ([]string, error) {
 		if !ok || (op != "*" && !isOp(op)) {
 			return nil, errs.New(errs.Invalid, `webhook event %q must be "<collection>.<insert|update|delete>" (either part may be *)`, e)
 		}
-		if coll != "*" {
+		// users.* are the account events of the auth API.
+		if coll != "*" && coll != collections.UsersCollection {
 			if err := collections.ValidateName(coll); err != nil {
 				return nil, errs.New(errs.Invalid, "webhook event %q: %s", e, errs.ClientMessage(err))
 			}

@@ -81,14 +81,14 @@ func TestGuardRefusesAtDial(t *testing.T) {
 }
 
 func TestValidateEvents(t *testing.T) {
-	got, err := ValidateEvents([]string{" posts.insert ", "posts.insert", "*.delete", "blog_posts.*", "*.*"})
+	got, err := ValidateEvents([]string{" posts.insert ", "posts.insert", "*.delete", "blog_posts.*", "*.*", "users.insert"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "posts.insert *.delete blog_posts.* *.*"; strings.Join(got, " ") != want {
+	if want := "posts.insert *.delete blog_posts.* *.* users.insert"; strings.Join(got, " ") != want {
 		t.Errorf("got %v, want %s", got, want)
 	}
-	for _, bad := range [][]string{nil, {"posts"}, {"posts.upsert"}, {".insert"}, {"users.insert"}, {"a$b.insert"}, {"posts.insert.x"}} {
+	for _, bad := range [][]string{nil, {"posts"}, {"posts.upsert"}, {".insert"}, {"Users.insert"}, {"a$b.insert"}, {"posts.insert.x"}} {
 		if _, err := ValidateEvents(bad); err == nil {
 			t.Errorf("ValidateEvents(%q) accepted", bad)
 		}
