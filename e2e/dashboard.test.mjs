@@ -8,7 +8,8 @@
 // shows next to its field), insert a document in the browser, find it in
 // the data browser, generate traffic and watch the live analytics move,
 // the same app at phone width, the users, authentication and webhooks
-// views, and deleting the project. A failed step saves a screenshot to
+// views, a file uploaded through REST listed, opened and deleted in the
+// files view, and deleting the project. A failed step saves a screenshot to
 // e2e/screenshots/ and skips the steps after it.
 
 import { test, before, after } from 'node:test';
@@ -351,6 +352,80 @@ step('shows the users, authentication and webhooks views', async () => {
   assert.equal(await page.getByTestId('github-callback-url').inputValue(), `${baseUrl}/api/userAuth/social/github/callback`);
   await nav.getByRole('link', { name: 'Webhooks' }).click();
   await page.getByText('No webhooks yet.').waitFor();
+});
+
+step('lists, opens and deletes an uploaded file in the files view', async () => {
+  // Upload through REST with the secret key, as a server would.
+  const bytes = Buffer.from(`urBackend e2e file ${Date.now()}\n\u00e9\u00e8 \u2713 bytes\n`, 'utf8');
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type: 'text/plain' }), 'e2e-notes.txt');
+  const up = await fetch(`${baseUrl}/api/storage/upload`, { method: 'POST', headers: { 'x-api-key': shared.secretKey }, body: form });
+  const upBody = await up.json();
+  assert.equal(up.status, 201, JSON.stringify(upBody));
+  assert.match(upBody.path, new RegExp(`^${shared.projectId}/[0-9a-f-]{36}_e2e-notes\\.txt$`));
+
+  const nav = page.getByRole('navigation', { name: 'Project sections' });
+  await page.goto(`${baseUrl}/dashboard/p/${shared.projectId}`);
+  await nav.getByRole('link', { name: 'Files' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Files' }).waitFor();
+  await expectText(page.getByTestId('storage-files'), /^1$/);
+  await expectText(page.getByTestId('storage-bytes'), new RegExp(`^${bytes.length} B$`));
+  // The upload hint names this server.
+  await expectText(page.getByTestId('upload-snippet'), new RegExp(`${baseUrl.replace(/[.]/g, '\\.')}/api/storage/upload`));
+
+  const table = page.getByTestId('files-table');
+  const row = table.locator('tbody tr', { hasText: 'e2e-notes.txt' });
+  await expectText(row, /Plain text/);
+  await expectText(row, new RegExp(`${bytes.length} B`));
+  await expectText(page.getByTestId('files-total'), /of 1$/);
+
+  // Search: a name prefix that matches, and one that does not.
+  const search = page.getByLabel('Name starts with');
+  await search.fill('nothing-like-it');
+  await page.getByText('No file name or path starts with “nothing-like-it”.').waitFor();
+  await search.fill('e2e-no');
+  await search.press('Enter');
+  await expectText(row, /e2e-notes\.txt/);
+  assert.match(new URL(page.url()).search, /prefix=e2e-no/);
+
+  // Open: a link to the public URL in a new tab, serving the same bytes.
+  const open = row.getByRole('link', { name: 'Open e2e-notes.txt (new tab)' });
+  const link = await open.getAttribute('href');
+  assert.equal(link, upBody.url);
+  assert.equal(await open.getAttribute('target'), '_blank');
+  assert.equal(await open.getAttribute('rel'), 'noopener');
+  const fromPage = await page.evaluate(async (u) => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer())), link);
+  assert.deepEqual(Buffer.from(fromPage), bytes, 'the page fetches the uploaded bytes from the link');
+  const [tab] = await Promise.all([context.waitForEvent('page'), open.click()]);
+  await tab.waitForLoadState();
+  assert.equal(tab.url(), link);
+  await tab.close();
+  const fetched = await fetch(link);
+  assert.equal(fetched.status, 200);
+  assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), bytes, 'the link serves the uploaded bytes');
+
+  // It fits a phone, and the keyboard reaches its actions.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the files page is ${overflow}px wider than the phone`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Delete after confirmation: the empty state, and the link is gone.
+  await row.getByRole('button', { name: 'Delete e2e-notes.txt' }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await expectText(dialog, /public link stops working/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await expectText(row, /e2e-notes\.txt/);
+  await row.getByRole('button', { name: 'Delete e2e-notes.txt' }).click();
+  await dialog.getByRole('button', { name: 'Delete file' }).click();
+  await page.getByText('No file name or path starts with “e2e-no”.').waitFor();
+  await page.getByRole('button', { name: 'Clear the search' }).click();
+  await page.getByText('No files yet.').waitFor();
+  await expectText(page.getByTestId('storage-files'), /^0$/);
+  await expectText(page.getByTestId('storage-bytes'), /^0 B$/);
+  assert.equal((await fetch(link)).status, 404, 'the deleted file\'s link no longer works');
 });
 
 step('deletes the project after confirmation', async () => {

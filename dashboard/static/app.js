@@ -11,6 +11,7 @@ import { overviewView } from './js/views/overview.js';
 import { settingsView } from './js/views/settings.js';
 import { collectionsView, collectionEditorView } from './js/views/collections.js';
 import { dataView } from './js/views/data.js';
+import { filesView, FILES_OPERATION } from './js/views/files.js';
 import { usersView } from './js/views/users.js';
 import { authView } from './js/views/auth.js';
 import { analyticsView } from './js/views/analytics.js';
@@ -26,6 +27,7 @@ const routes = [
   { path: '/p/:id/collections/:name/edit', view: collectionEditorView, nav: 'collections', title: 'Edit collection' },
   { path: '/p/:id/data', view: dataView, nav: 'data', title: 'Data' },
   { path: '/p/:id/data/:collection', view: dataView, nav: 'data', title: 'Data' },
+  { path: '/p/:id/files', view: filesView, nav: 'files', title: 'Files', requires: FILES_OPERATION },
   { path: '/p/:id/users', view: usersView, nav: 'users', title: 'Users' },
   { path: '/p/:id/auth', view: authView, nav: 'auth', title: 'Authentication' },
   { path: '/p/:id/webhooks', view: webhooksView, nav: 'webhooks', title: 'Webhooks', requires: WEBHOOKS_OPERATION },
@@ -37,6 +39,7 @@ const NAV = [
   ['overview', '', 'Overview'],
   ['collections', '/collections', 'Collections'],
   ['data', '/data', 'Data'],
+  ['files', '/files', 'Files', FILES_OPERATION],
   ['users', '/users', 'Users'],
   ['auth', '/auth', 'Authentication'],
   ['webhooks', '/webhooks', 'Webhooks', WEBHOOKS_OPERATION],

@@ -37,7 +37,7 @@ export function sampleDoc(collection) {
   return doc;
 }
 
-function shellQuote(s) {
+export function shellQuote(s) {
   return `'${s.replace(/'/g, "'\\''")}'`;
 }
 
@@ -80,6 +80,13 @@ curl -s '${url}/graphql' \\
   };
 }
 
+/** A code block with a copy button; what names it for the button's label. */
+export function snippet(text, what, testid) {
+  return h('div', { class: 'snippet', 'data-testid': testid },
+    h('div', { class: 'snippet-bar' }, copyButton(text, what)),
+    h('pre', { tabindex: '0' }, h('code', {}, text)));
+}
+
 /** Tabs (SDK, curl, GraphQL) with the snippets and copy buttons. */
 export function quickStart(opts) {
   const sn = snippets(opts);
@@ -107,11 +114,11 @@ export function quickStart(opts) {
       if (e.key === 'End') { e.preventDefault(); selectTab(tabs.length - 1, true); }
     });
     buttons.push(b);
-    panels.push(h('div', {
-      role: 'tabpanel', id: `${base}-panel-${key}`, 'aria-labelledby': `${base}-tab-${key}`, class: 'snippet', 'data-testid': `snippet-${key}`,
-    },
-    h('div', { class: 'snippet-bar' }, copyButton(sn[key], `${label} snippet`)),
-    h('pre', { tabindex: '0' }, h('code', {}, sn[key]))));
+    const panel = snippet(sn[key], `${label} snippet`, `snippet-${key}`);
+    panel.setAttribute('role', 'tabpanel');
+    panel.id = `${base}-panel-${key}`;
+    panel.setAttribute('aria-labelledby', `${base}-tab-${key}`);
+    panels.push(panel);
   });
   selectTab(0, false);
   return h('div', { class: 'quickstart' }, h('div', { role: 'tablist', 'aria-label': 'Quick start', class: 'tabs' }, buttons), panels);
