@@ -32,6 +32,11 @@ func countRequests(rec *analytics.Recorder) func(http.Handler) http.Handler {
 				route := r.URL.Path
 				if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 					route = rc.RoutePattern()
+					// Name the collection, so the busiest routes are
+					// also the busiest collections.
+					if c := rc.URLParam("collection"); c != "" {
+						route = strings.Replace(route, "{collection}", c, 1)
+					}
 				}
 				rec.Record(analytics.Request{
 					Project: id, Door: door(r), Method: r.Method, Route: route, Path: r.URL.Path,

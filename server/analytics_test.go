@@ -92,7 +92,7 @@ func TestAnalyticsLiveAndHistory(t *testing.T) {
 		t.Errorf("history: %v requests, %v errors; want 5 and 1", total, errors)
 	}
 	top := get(d, "analyticsTopRoutes").([]any)
-	if len(top) != 2 || str(top[0], "route") != "/api/data/{collection}" || get(top[0], "count") != float64(4) || str(top[0], "method") != "POST" {
+	if len(top) != 2 || str(top[0], "route") != "/api/data/notes" || get(top[0], "count") != float64(4) || str(top[0], "method") != "POST" {
 		t.Errorf("top routes: %v", top)
 	}
 	recent, _ := json.Marshal(get(d, "recentRequests"))
