@@ -110,7 +110,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	str(&webhookAllowPrivate, "webhook-allow-private", "UB_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks call loopback, private and link-local addresses and plain http (self-hosted)")
 	var wsMaxSubs, wsMaxConns, wsKeepAlive string
 	str(&wsMaxSubs, "ws-max-subscriptions-per-connection", "UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100", "active subscriptions per /graphql websocket")
-	str(&wsMaxConns, "ws-max-connections-per-project", "UB_WS_MAX_CONNECTIONS_PER_PROJECT", "1000", "open /graphql websockets per project on this instance")
+	str(&wsMaxConns, "ws-max-connections-per-project", "UB_WS_MAX_CONNECTIONS_PER_PROJECT", "20000", "open /graphql websockets per project on this instance")
 	str(&wsKeepAlive, "ws-keepalive-interval", "UB_WS_KEEPALIVE_INTERVAL", "15s", "how often /graphql websockets are pinged")
 	var maxFileBytes, storageQuota string
 	str(&maxFileBytes, "max-file-bytes", "UB_MAX_FILE_BYTES", "10485760", "largest stored file, in bytes")

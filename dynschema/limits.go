@@ -18,7 +18,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultMaxSubscriptionsPerConnection = 100
-	DefaultMaxConnectionsPerProject      = 1000
+	DefaultMaxConnectionsPerProject      = 20000
 	DefaultKeepAliveInterval             = 15 * time.Second
 	DefaultSweepInterval                 = time.Minute
 	DefaultIdleTTL                       = 30 * time.Minute

@@ -66,7 +66,7 @@ type Config struct {
 	// /graphql websocket (UB_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION, default
 	// 100); WSMaxConnectionsPerProject caps a project's open /graphql
 	// websockets on one instance (UB_WS_MAX_CONNECTIONS_PER_PROJECT,
-	// default 1000). WSKeepAliveInterval is how often websockets are
+	// default 20000). WSKeepAliveInterval is how often websockets are
 	// pinged (UB_WS_KEEPALIVE_INTERVAL, default 15s).
 	WSMaxSubscriptionsPerConnection int
 	WSMaxConnectionsPerProject      int
