@@ -3,7 +3,6 @@ package dynschema
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -51,8 +50,8 @@ type upgradeKey struct{}
 
 // accepted is what serveWebsocket learns from gorillaWebsocket.Accept.
 type accepted struct {
-	upgraded chan struct{} // closed once the connection is upgraded
-	conn     *gorillaConn  // then the socket
+	upgraded chan struct{}        // closed once the connection is upgraded
+	conn     *gqlhttp.GorillaConn // then the socket
 }
 
 type acceptedKey struct{}
@@ -279,7 +278,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	gc := &gorillaConn{conn: conn}
+	gc := gqlhttp.NewGorillaConn(conn)
 	if acc, ok := r.Context().Value(acceptedKey{}).(*accepted); ok {
 		acc.conn = gc
 		close(acc.upgraded)
@@ -290,42 +289,3 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 // writeBuffers lends every websocket its write buffer for the time of one
 // message.
 var writeBuffers = &sync.Pool{}
-
-type gorillaConn struct {
-	conn *websocket.Conn
-	wmu  sync.Mutex // gorilla allows one concurrent writer
-}
-
-var (
-	_ transport.WebsocketConn          = (*gorillaConn)(nil)
-	_ transport.WebsocketReadLimiter   = (*gorillaConn)(nil)
-	_ transport.WebsocketReadDeadliner = (*gorillaConn)(nil)
-)
-
-func (c *gorillaConn) Close() error { return c.conn.Close() }
-
-func (c *gorillaConn) NextReader() (int, io.Reader, error) {
-	mt, r, err := c.conn.NextReader()
-	if err != nil && websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
-		return mt, nil, transport.ErrWebsocketClosed
-	}
-	return mt, r, err
-}
-
-func (c *gorillaConn) WriteJSON(v any) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.conn.WriteJSON(v)
-}
-
-func (c *gorillaConn) WriteClose(code int, message string) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
-}
-
-func (c *gorillaConn) Subprotocol() string { return c.conn.Subprotocol() }
-
-func (c *gorillaConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
-
-func (c *gorillaConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }

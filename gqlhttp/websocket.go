@@ -31,23 +31,28 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	return &gorillaConn{conn: conn}, nil
+	return NewGorillaConn(conn), nil
 }
 
-type gorillaConn struct {
+// NewGorillaConn adapts a gorilla websocket to gqlgen's websocket
+// transport (for handlers that upgrade the connection themselves).
+func NewGorillaConn(c *websocket.Conn) *GorillaConn { return &GorillaConn{conn: c} }
+
+// GorillaConn is a gorilla websocket as gqlgen's transport.WebsocketConn.
+type GorillaConn struct {
 	conn *websocket.Conn
 	wmu  sync.Mutex // gorilla allows one concurrent writer
 }
 
 var (
-	_ transport.WebsocketConn          = (*gorillaConn)(nil)
-	_ transport.WebsocketReadLimiter   = (*gorillaConn)(nil)
-	_ transport.WebsocketReadDeadliner = (*gorillaConn)(nil)
+	_ transport.WebsocketConn          = (*GorillaConn)(nil)
+	_ transport.WebsocketReadLimiter   = (*GorillaConn)(nil)
+	_ transport.WebsocketReadDeadliner = (*GorillaConn)(nil)
 )
 
-func (c *gorillaConn) Close() error { return c.conn.Close() }
+func (c *GorillaConn) Close() error { return c.conn.Close() }
 
-func (c *gorillaConn) NextReader() (int, io.Reader, error) {
+func (c *GorillaConn) NextReader() (int, io.Reader, error) {
 	mt, r, err := c.conn.NextReader()
 	if err != nil && websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
 		return mt, nil, transport.ErrWebsocketClosed
@@ -55,20 +60,20 @@ func (c *gorillaConn) NextReader() (int, io.Reader, error) {
 	return mt, r, err
 }
 
-func (c *gorillaConn) WriteJSON(v any) error {
+func (c *GorillaConn) WriteJSON(v any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.conn.WriteJSON(v)
 }
 
-func (c *gorillaConn) WriteClose(code int, message string) error {
+func (c *GorillaConn) WriteClose(code int, message string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
 }
 
-func (c *gorillaConn) Subprotocol() string { return c.conn.Subprotocol() }
+func (c *GorillaConn) Subprotocol() string { return c.conn.Subprotocol() }
 
-func (c *gorillaConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+func (c *GorillaConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
 
-func (c *gorillaConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+func (c *GorillaConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
