@@ -51,8 +51,9 @@ func (a *API) mountStorageRaw(r chi.Router) {
 // MountFiles adds the public file links, /files/<path>, outside /api:
 // no key, no rate limit, CORS for any origin.
 func (a *API) MountFiles(r chi.Router) {
-	r.With(cors).Get("/files/*", a.serveFile)
-	r.With(cors).Head("/files/*", a.serveFile)
+	// Public links share the per-address safety-net limit of /api.
+	r.With(cors, a.ipLimit).Get("/files/*", a.serveFile)
+	r.With(cors, a.ipLimit).Head("/files/*", a.serveFile)
 	// cors answers preflights; a plain OPTIONS gets the same empty answer.
 	r.With(cors).Options("/files/*", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }

@@ -24,3 +24,13 @@ func TestRateLimits(t *testing.T) {
 	// The admin API is not behind the /api limiter.
 	e.login()
 }
+
+func TestRateLimitsCoverPublicFileLinks(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.RateLimitPerMinute = 2 })
+	for i := 1; i <= 2; i++ {
+		if r := e.rest(http.MethodGet, "/files/000000000000000000000000/x_y.txt", restReq{}); r.Status != 404 {
+			t.Fatalf("request %d: got %d %s, want 404", i, r.Status, r.Body)
+		}
+	}
+	e.rest(http.MethodGet, "/files/000000000000000000000000/x_y.txt", restReq{}).wantError(t, 429, "Too many requests, please try again later.")
+}
