@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/urbackend/urbackend/analytics"
 	"github.com/urbackend/urbackend/collections"
@@ -63,7 +62,9 @@ func door(r *http.Request) analytics.Door {
 	return analytics.REST
 }
 
-// usage computes the totals shown in analytics ticks.
+// usage computes the totals shown in analytics ticks through the
+// operations that own them (counts of the project's collections and users,
+// the stored files).
 type usage struct{ app *App }
 
 func (u usage) Usage(ctx context.Context, p *projects.Project) (storage, documents, users int64, err error) {
@@ -72,22 +73,20 @@ func (u usage) Usage(ctx context.Context, p *projects.Project) (storage, documen
 		return 0, 0, 0, err
 	}
 	for name := range snap.Collections {
-		n, err := snap.DB.Collection(name).CountDocuments(ctx, bson.D{})
+		n, err := u.app.Collections.Count(ctx, snap.Project, name)
 		if err != nil {
 			return 0, 0, 0, err
 		}
 		documents += n
 	}
-	users, err = snap.DB.Collection(collections.UsersCollection).CountDocuments(ctx, bson.D{})
+	if users, err = u.app.Collections.Count(ctx, snap.Project, collections.UsersCollection); err != nil {
+		return 0, 0, 0, err
+	}
+	files, err := u.app.Files.UsageOf(ctx, snap)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	if u.app.storageUsage != nil {
-		if storage, err = u.app.storageUsage(ctx, snap); err != nil {
-			return 0, 0, 0, err
-		}
-	}
-	return storage, documents, users, nil
+	return files.Bytes, documents, users, nil
 }
 
 func (u usage) Subscriptions(p *projects.Project) int { return u.app.Events.ProjectSubscribers(p.ID) }

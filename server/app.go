@@ -65,8 +65,6 @@ type App struct {
 	AnalyticsStore *analytics.Store
 	// graphql is the per-project GraphQL handler (set by the router).
 	graphql *dynschema.Handler
-	// storageUsage reports a project's stored file bytes (nil: none).
-	storageUsage func(ctx context.Context, snap *catalog.Snapshot) (int64, error)
 	stop         context.CancelFunc // stops background work
 	bg           sync.WaitGroup
 }
@@ -172,10 +170,6 @@ func New(ctx context.Context, cfg Config, addr net.Addr) (app *App, err error) {
 		QuotaBytes:   cfg.StorageQuotaBytes,
 		UploadTTL:    cfg.UploadTTL,
 	}, a.logger, cfg.Now)
-	a.storageUsage = func(ctx context.Context, snap *catalog.Snapshot) (int64, error) {
-		u, err := a.Files.UsageOf(ctx, snap)
-		return u.Bytes, err
-	}
 	a.Analytics = analytics.NewRecorder(cfg.Now)
 	a.AnalyticsStore = analytics.NewStore(a.platform, a.Analytics, a.logger, cfg.Now)
 	for _, ensure := range []func(context.Context) error{a.AnalyticsStore.EnsureIndexes, a.Events.EnsureIndexes, a.Admins.EnsureIndexes, a.Projects.EnsureIndexes, a.Collections.EnsureIndexes, a.Catalog.EnsureIndexes, a.Auth.EnsureIndexes, a.Files.EnsureIndexes} {
