@@ -65,8 +65,8 @@ type App struct {
 	AnalyticsStore *analytics.Store
 	// graphql is the per-project GraphQL handler (set by the router).
 	graphql *dynschema.Handler
-	stop         context.CancelFunc // stops background work
-	bg           sync.WaitGroup
+	stop    context.CancelFunc // stops background work
+	bg      sync.WaitGroup
 }
 
 // New starts the database (or connects to the configured one), checks the
